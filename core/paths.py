@@ -1,0 +1,29 @@
+"""Where the app keeps its data, its feature cache and its saved models.
+
+Every folder is set by an environment variable so that a server, a test or a
+student's laptop can each point the app somewhere else.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "softmax-explained"
+
+
+def data_dir() -> Path:
+    """The only folder the app reads datasets from (a deployed app must not roam)."""
+    return Path(os.environ.get("SOFTMAX_DATA_DIR", "data")).resolve()
+
+
+def cache_dir() -> Path:
+    """The feature cache: outside the repo by default, so it survives a fresh clone."""
+    default = platformdirs.user_cache_dir(APP_NAME)
+    return Path(os.environ.get("SOFTMAX_CACHE_DIR", default)).resolve()
+
+
+def models_dir() -> Path:
+    """Saved models live beside the datasets they were trained on."""
+    return data_dir() / ".models"

@@ -1,0 +1,25 @@
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(page: str | None = None, timeout: float = 30) -> AppTest:
+    """Start from the router, as a user does, then switch to `page` (e.g. 'pages/train.py')."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
