@@ -1,0 +1,193 @@
+"""A trained model as plain arrays, saved without pickle.
+
+A pickle can run code when it is loaded, and a model file may come from a user
+(a download re-uploaded, a file left in a shared data dir). So a model is stored
+as an .npz of numbers plus a JSON header, read with allow_pickle=False, and its
+probabilities are recomputed here with the same formulas scikit-learn uses.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+# What each kind's probabilities are, in the words the Classify page shows.
+KINDS = {
+    # The post's SGDClassifier(loss="log_loss"): one logistic regression per class;
+    # with K > 2 classes predict_proba normalises the K sigmoids (one-vs-rest), not a softmax.
+    "sgd-log": "one-vs-rest logistic regression (the post's SGDClassifier)",
+    # SGDClassifier(loss="hinge"): the Linear SVM the post compares with; scores, no probabilities.
+    "sgd-hinge": "linear SVM (hinge loss): scores but no probabilities",
+    # LogisticRegression: a true multinomial softmax over the K scores.
+    "multinomial": "multinomial logistic regression (a true softmax)",
+}
+TRANSFORMS = ("none", "hellinger")
+
+
+class ModelFormatError(ValueError):
+    """A model file that this version of the app cannot (or must not) use."""
+
+
+@dataclass(frozen=True, eq=False)
+class SavedModel:
+    classes: tuple[str, ...]
+    coef: np.ndarray  # (n_rows, d): one row for a binary model, one per class otherwise
+    intercept: np.ndarray  # (n_rows,)
+    kind: str
+    bins: tuple[int, int, int]
+    fast: bool  # features from the reduced JPEG decode (False: the post's exact features)
+    transform: str = "none"  # feature map applied before the linear model
+    meta: dict = field(default_factory=dict)  # dataset, accuracy, trained_at, n_train...
+
+    def __post_init__(self):
+        _validate(self)
+
+    @property
+    def is_binary(self) -> bool:
+        return len(self.classes) == 2
+
+    @property
+    def has_probabilities(self) -> bool:
+        return self.kind != "sgd-hinge"
+
+    @property
+    def n_features(self) -> int:
+        return int(self.coef.shape[1])
+
+    def features(self, hist: np.ndarray) -> np.ndarray:
+        """The model's input from raw colour histograms (applies the feature map)."""
+        X = np.atleast_2d(np.asarray(hist, dtype=np.float64))  # (n, d)
+        if X.shape[1] != self.n_features:
+            raise ModelFormatError(
+                f"the model expects {self.n_features} features (bins {self.bins}), got {X.shape[1]}"
+            )
+        if self.transform == "hellinger":
+            X = np.sqrt(np.clip(X, 0, None))
+        return X
+
+    def decision(self, hist: np.ndarray) -> np.ndarray:
+        """W.x + b, as scikit-learn's decision_function: (n,) for binary, (n, K) otherwise."""
+        z = self.features(hist) @ self.coef.T + self.intercept  # (n, n_rows)
+        return z[:, 0] if z.shape[1] == 1 else z
+
+    def class_scores(self, hist: np.ndarray) -> np.ndarray:
+        """One score per class, (n, K). A binary model's score z becomes [0, z]:
+        softmax([0, z]) = [1 - sigmoid(z), sigmoid(z)], exactly its probabilities."""
+        z = self.decision(hist)
+        return np.column_stack([np.zeros_like(z), z]) if z.ndim == 1 else z
+
+    def predict_proba(self, hist: np.ndarray) -> np.ndarray:
+        if not self.has_probabilities:
+            raise ModelFormatError("a hinge-loss (SVM) model gives scores, not probabilities")
+        z = self.decision(hist)
+        if z.ndim == 1:
+            p1 = _sigmoid(z)
+            return np.column_stack([1 - p1, p1])
+        if self.kind == "multinomial":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        p = _sigmoid(z)  # one-vs-rest: K independent sigmoids, then normalised
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, hist: np.ndarray) -> list[str]:
+        scores = self.class_scores(hist)
+        return [self.classes[i] for i in scores.argmax(axis=1)]
+
+    # -- persistence -------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        header = {
+            "format_version": FORMAT_VERSION, "classes": list(self.classes), "kind": self.kind,
+            "bins": list(self.bins), "fast": self.fast, "transform": self.transform,
+            "meta": self.meta,
+        }
+        buf = io.BytesIO()
+        np.savez(buf, coef=self.coef, intercept=self.intercept,
+                 header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "SavedModel":
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                header = json.loads(z["header"].tobytes().decode())
+                coef, intercept = z["coef"], z["intercept"]
+        except Exception as exc:  # any malformed file: a clear refusal, never a crash
+            raise ModelFormatError(f"not a model file saved by this app ({type(exc).__name__})") from None
+        version = header.get("format_version") if isinstance(header, dict) else None
+        if version != FORMAT_VERSION:
+            raise ModelFormatError(
+                f"this model was saved by another version of the app (format {version!r}, "
+                f"this app reads format {FORMAT_VERSION}): train it again on the Train page"
+            )
+        try:
+            return cls(
+                classes=tuple(str(c) for c in header["classes"]), coef=coef, intercept=intercept,
+                kind=header["kind"], bins=tuple(int(b) for b in header["bins"]),
+                fast=bool(header["fast"]), transform=header.get("transform", "none"),
+                meta=dict(header.get("meta") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"the model file is damaged: {exc}") from None
+
+    def save(self, path: str | Path) -> Path:
+        """Atomic: a crash mid-write leaves the old file, never half a model."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.to_bytes())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "SavedModel":
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ModelFormatError(f"cannot read the model file: {exc.strerror}") from None
+        return cls.from_bytes(data)
+
+    @classmethod
+    def from_estimator(cls, est, classes, bins, fast, kind, transform="none", **meta) -> "SavedModel":
+        """From a fitted SGDClassifier or LogisticRegression (classes: the label names,
+        in the order of est.classes_ when those are encoded integers)."""
+        return cls(
+            classes=tuple(str(c) for c in classes), coef=np.array(est.coef_, dtype=np.float64),
+            intercept=np.array(est.intercept_, dtype=np.float64).ravel(), kind=kind,
+            bins=tuple(int(b) for b in bins), fast=bool(fast), transform=transform, meta=meta,
+        )
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
+
+
+def _validate(m: SavedModel) -> None:
+    if m.kind not in KINDS:
+        raise ModelFormatError(f"unknown model kind {m.kind!r}")
+    if m.transform not in TRANSFORMS:
+        raise ModelFormatError(f"unknown feature transform {m.transform!r}")
+    k = len(m.classes)
+    if k < 2 or len(set(m.classes)) != k:
+        raise ModelFormatError("a model needs two or more distinct classes")
+    rows = 1 if k == 2 else k
+    if m.coef.ndim != 2 or m.coef.shape[0] != rows or m.intercept.shape != (rows,):
+        raise ModelFormatError(f"the model's weights do not fit its {k} classes")
+    if len(m.bins) != 3 or any(b < 1 for b in m.bins) or m.coef.shape[1] != int(np.prod(m.bins)):
+        raise ModelFormatError(f"the model's weights do not fit its bins {m.bins}")
+    if not (np.isfinite(m.coef).all() and np.isfinite(m.intercept).all()):
+        raise ModelFormatError("the model's weights are not finite numbers")
