@@ -1,0 +1,225 @@
+"""The maths of the explainer: scores -> exp -> probabilities -> loss, and back.
+
+Each loss sits beside its gradient with respect to the scores (micrograd style),
+so the page can show which way every score should move. Scores are a 1-D
+sequence of K >= 2 finite floats; `target` is the index of the true class.
+
+The post's worked example (dog, cat, boat, airplane; true class airplane):
+
+    >>> p = softmax([-3.44, 1.16, -0.81, 3.91])
+    >>> [round(float(x), 4) for x in p]
+    [0.0006, 0.0596, 0.0083, 0.9315]
+    >>> round(cross_entropy([-3.44, 1.16, -0.81, 3.91], 3), 4)
+    0.0709
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+ArrayLike = Sequence[float] | np.ndarray
+
+# float64 exp(x) is inf for x above ln(max float) ~ 709.78: the point where the naive form breaks.
+EXP_OVERFLOW = math.log(np.finfo(np.float64).max)
+
+
+# ---------------------------------------------------------------- validation
+
+def as_scores(scores: ArrayLike) -> np.ndarray:
+    """Scores as a float64 vector, or a ValueError saying what is wrong with them."""
+    try:
+        s = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"scores must be numbers, got {scores!r}") from exc
+    if s.ndim != 1:
+        raise ValueError(f"scores must be a 1-D list of numbers, got shape {s.shape}")
+    if s.size < 2:
+        raise ValueError(f"a softmax needs at least 2 classes, got {s.size}")
+    if not np.all(np.isfinite(s)):
+        raise ValueError("scores must be finite numbers (no NaN or infinity)")
+    return s
+
+
+def check_target(target: int, k: int) -> int:
+    """The true class's index, checked against the number of classes."""
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise ValueError(f"target must be a class index (an int), got {target!r}")
+    if not 0 <= target < k:
+        raise ValueError(f"target {target} is not a class index for {k} classes (0..{k - 1})")
+    return int(target)
+
+
+def check_temperature(temperature: float) -> float:
+    t = float(temperature)
+    if not math.isfinite(t) or t <= 0:
+        raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+    return t
+
+
+def check_base(base: float) -> float:
+    b = float(base)
+    if not math.isfinite(b) or b <= 0 or b == 1:
+        raise ValueError(f"log base must be positive, finite and not 1, got {base!r}")
+    return b
+
+
+# ---------------------------------------------------------------- softmax
+
+def log_softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
+    """log p_j = z_j - max(z) - ln(sum_k e^(z_k - max(z))), with z = s / T.
+
+    Subtracting the max first keeps every exponent <= 0, so nothing overflows
+    and the largest term is exactly 1 (the sum never underflows to 0).
+    """
+    z = as_scores(scores) / check_temperature(temperature)  # (K,)
+    shifted = z - z.max()  # (K,), max is 0
+    return shifted - np.log(np.sum(np.exp(shifted)))
+
+
+def softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
+    """p_j = e^(s_j / T) / sum_k e^(s_k / T), computed stably."""
+    return np.exp(log_softmax(scores, temperature))
+
+
+def softmax_gradient(scores: ArrayLike, target: int, temperature: float = 1.0,
+                     base: float = math.e) -> np.ndarray:
+    """d cross_entropy / d scores = (p - onehot(target)) / (T ln base).
+
+    With the defaults (T = 1, natural log) this is exactly p - onehot: raise the
+    true class's score, lower the others in proportion to their probability.
+    """
+    p = softmax(scores, temperature)  # (K,)
+    onehot = np.zeros_like(p)
+    onehot[check_target(target, p.size)] = 1.0
+    return (p - onehot) / (check_temperature(temperature) * math.log(check_base(base)))
+
+
+def cross_entropy(scores: ArrayLike, target: int, base: float = math.e,
+                  temperature: float = 1.0) -> float:
+    """-log_base p_target. In nats (base e) this is the post's 0.0709."""
+    logp = log_softmax(scores, temperature)
+    return float(-logp[check_target(target, logp.size)] / math.log(check_base(base)))
+
+
+# ---------------------------------------------------------------- hinge losses
+
+def _margins(scores: ArrayLike, target: int, margin: float) -> tuple[np.ndarray, int]:
+    """max(0, s_j - s_y + margin) for every j != y (0 at j = y)."""
+    s = as_scores(scores)
+    y = check_target(target, s.size)
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+    m = np.maximum(0.0, s - s[y] + margin)  # (K,)
+    m[y] = 0.0
+    return m, y
+
+
+def hinge_loss(scores: ArrayLike, target: int, margin: float = 1.0) -> float:
+    """Multi-class SVM loss: sum_{j != y} max(0, s_j - s_y + margin)."""
+    m, _ = _margins(scores, target, margin)
+    return float(m.sum())
+
+
+def hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.ndarray:
+    """+1 for every class inside the margin, minus their count on the true class."""
+    m, y = _margins(scores, target, margin)
+    g = (m > 0).astype(np.float64)
+    g[y] = -g.sum()
+    return g
+
+
+def squared_hinge_loss(scores: ArrayLike, target: int, margin: float = 1.0) -> float:
+    """sum_{j != y} max(0, s_j - s_y + margin)^2: punishes big violations harder."""
+    m, _ = _margins(scores, target, margin)
+    return float(np.sum(m ** 2))
+
+
+def squared_hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.ndarray:
+    """2 max(0, .) per violating class, minus their sum on the true class."""
+    m, y = _margins(scores, target, margin)
+    g = 2.0 * m
+    g[y] = -g.sum()
+    return g
+
+
+LOSSES = {
+    # name -> (loss, gradient), both taking (scores, target)
+    "cross-entropy": (cross_entropy, softmax_gradient),
+    "hinge": (hinge_loss, hinge_gradient),
+    "squared hinge": (squared_hinge_loss, squared_hinge_gradient),
+}
+
+
+def gradient_step(scores: ArrayLike, gradient: ArrayLike, learning_rate: float) -> np.ndarray:
+    """One step of gradient descent on the scores themselves: s - lr * grad."""
+    s, g = as_scores(scores), np.asarray(gradient, dtype=np.float64)
+    if g.shape != s.shape:
+        raise ValueError(f"gradient has shape {g.shape}, scores {s.shape}")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning rate must be a positive number, got {learning_rate!r}")
+    return s - learning_rate * g
+
+
+# ---------------------------------------------------------------- the page's helpers
+
+def loss_curve(scores: ArrayLike, target: int, grid: ArrayLike,
+               base: float = math.e, temperature: float = 1.0) -> np.ndarray:
+    """Cross-entropy as the true class's score sweeps `grid`, other scores fixed."""
+    s = as_scores(scores)
+    y = check_target(target, s.size)
+    g = np.asarray(grid, dtype=np.float64)  # (G,)
+    z = np.tile(s, (g.size, 1))  # (G, K)
+    z[:, y] = g
+    z /= check_temperature(temperature)
+    zmax = z.max(axis=1, keepdims=True)  # (G, 1)
+    lse = zmax[:, 0] + np.log(np.exp(z - zmax).sum(axis=1))  # (G,)
+    return (lse - z[:, y]) / math.log(check_base(base))
+
+
+def rank_of_target(scores: ArrayLike, target: int) -> int:
+    """1-based rank of the true class; ties count against it (a tie is not a win)."""
+    s = as_scores(scores)
+    y = check_target(target, s.size)
+    others = np.delete(s, y)
+    return int(np.sum(others >= s[y])) + 1
+
+
+def in_top_k(scores: ArrayLike, target: int, k: int) -> bool:
+    """Is the true class among the k highest scores (top-1, top-5 accuracy)?"""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return rank_of_target(scores, target) <= k
+
+
+@dataclass(frozen=True)
+class OverflowView:
+    """The same scores through the naive and the max-subtracted softmax."""
+    scores: np.ndarray          # (K,)
+    naive_exp: np.ndarray       # (K,) e^s, inf past EXP_OVERFLOW
+    naive_probabilities: np.ndarray  # (K,) nan when the sum is inf
+    shifted: np.ndarray         # (K,) s - max(s), all <= 0
+    stable_exp: np.ndarray      # (K,) e^(s - max), in (0, 1]
+    stable_probabilities: np.ndarray  # (K,) always finite, sums to 1
+
+    @property
+    def naive_broken(self) -> bool:
+        return not bool(np.all(np.isfinite(self.naive_probabilities)))
+
+
+def naive_softmax(scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """e^s / sum e^s straight from the definition: what overflows. Returns (exp, p)."""
+    s = as_scores(scores)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(s)
+        return e, e / e.sum()
+
+
+def overflow_view(scores: ArrayLike) -> OverflowView:
+    s = as_scores(scores)
+    naive_exp, naive_p = naive_softmax(s)
+    shifted = s - s.max()
+    stable_exp = np.exp(shifted)
+    return OverflowView(s, naive_exp, naive_p, shifted, stable_exp, stable_exp / stable_exp.sum())
