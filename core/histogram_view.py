@@ -1,0 +1,166 @@
+"""Pictures of what the model sees: an HSV colour histogram a person can read.
+
+The post's feature is a 3-D histogram (hue x saturation x value, 8 bins each,
+L2-normalised). 512 numbers mean nothing to a reader, so these builders show
+them as colours: where the image's pixels fall on the hue-saturation plane, how
+bright they are, and which few colours dominate. Pure functions: data in, plotly
+figure out (the page only renders them).
+
+L2 normalisation only rescales the counts, so hist / hist.sum() is exactly the
+share of the image's pixels in each bin: the figures speak in "% of pixels".
+"""
+from __future__ import annotations
+
+import colorsys
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# Hue names at their angle on the colour wheel (degrees); OpenCV's H 0-180 is degrees / 2.
+_HUE_NAMES = [(0, "red"), (30, "orange"), (60, "yellow"), (90, "chartreuse"), (120, "green"),
+              (150, "spring green"), (180, "cyan"), (210, "azure"), (240, "blue"),
+              (270, "violet"), (300, "magenta"), (330, "rose"), (360, "red")]
+
+
+def pixel_shares(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> np.ndarray:
+    """The histogram as shares of pixels, shape (h_bins, s_bins, v_bins), summing to 1."""
+    bins = tuple(int(b) for b in bins)
+    h = np.asarray(hist, dtype=np.float64).ravel()
+    if h.size != int(np.prod(bins)):
+        raise ValueError(f"a histogram with bins {bins} has {int(np.prod(bins))} values, got {h.size}")
+    if not np.all(np.isfinite(h)) or np.any(h < 0):
+        raise ValueError("a colour histogram holds finite, non-negative counts")
+    total = h.sum()
+    shares = h / total if total > 0 else h
+    return shares.reshape(bins)  # cv2.calcHist over channels [0, 1, 2]: C order is (H, S, V)
+
+
+def bin_colors(bins: Sequence[int] = (8, 8, 8)) -> np.ndarray:
+    """The RGB colour (0-255) at the centre of every bin, shape (h_bins, s_bins, v_bins, 3)."""
+    hb, sb, vb = (int(b) for b in bins)
+    out = np.empty((hb, sb, vb, 3), np.uint8)
+    for i in range(hb):
+        for j in range(sb):
+            for k in range(vb):
+                rgb = colorsys.hsv_to_rgb((i + 0.5) / hb, (j + 0.5) / sb, (k + 0.5) / vb)
+                out[i, j, k] = np.round(np.array(rgb) * 255)
+    return out
+
+
+def hue_label(i: int, h_bins: int) -> str:
+    """'orange 23-45°': the hue bin's name (its centre) and its range on the colour wheel."""
+    lo, hi = 360 * i / h_bins, 360 * (i + 1) / h_bins
+    centre = (lo + hi) / 2
+    name = min(_HUE_NAMES, key=lambda t: abs(t[0] - centre))[1]
+    return f"{name} {lo:.0f}-{hi:.0f}°"
+
+
+def _css(rgb) -> str:
+    r, g, b = (int(c) for c in rgb)
+    return f"rgb({r},{g},{b})"
+
+
+def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> go.Figure:
+    """Heat map of the pixels over hue x saturation (value summed out), a strip of each hue's
+    colour under it, and the value (brightness) marginal beside it."""
+    shares = pixel_shares(hist, bins)  # (H, S, V)
+    hb, sb, vb = shares.shape
+    hs = shares.sum(axis=2).T * 100  # (S, H): rows saturation, columns hue, % of pixels
+    value = shares.sum(axis=(0, 1)) * 100  # (V,)
+    hue_x = [hue_label(i, hb) for i in range(hb)]
+    sat_y = [f"{100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}%" for j in range(sb)]
+    val_y = [f"{100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%" for k in range(vb)]
+    colors = bin_colors(bins)
+
+    fig = make_subplots(
+        rows=2, cols=2, column_widths=[0.75, 0.25], row_heights=[0.88, 0.12],
+        horizontal_spacing=0.12, vertical_spacing=0.02, shared_xaxes=True,
+        subplot_titles=("Pixels by hue and saturation", "Brightness (value)", None, None),
+        specs=[[{}, {"rowspan": 2}], [{}, None]],
+    )
+    fig.add_trace(go.Heatmap(
+        x=hue_x, y=sat_y, z=hs, colorscale="Greys", zmin=0,
+        colorbar=dict(title="% pixels", x=0.64, len=0.8, y=0.55),
+        hovertemplate="hue %{x}<br>saturation %{y}<br>%{z:.1f}% of pixels<extra></extra>",
+    ), row=1, col=1)
+    # The strip: each hue at full saturation and brightness, so a reader can name the columns.
+    fig.add_trace(go.Bar(
+        x=hue_x, y=[1] * hb, marker_color=[_css(colors[i, -1, -1]) for i in range(hb)],
+        hoverinfo="x", showlegend=False,
+    ), row=2, col=1)
+    fig.add_trace(go.Bar(
+        x=value, y=val_y, orientation="h",
+        marker_color=[_css(colors[0, 0, k]) for k in range(vb)],  # grey levels, dark to light
+        marker_line=dict(color="black", width=0.5),
+        hovertemplate="value %{y}: %{x:.1f}% of pixels<extra></extra>", showlegend=False,
+    ), row=1, col=2)
+    fig.update_yaxes(title_text="saturation", row=1, col=1)
+    fig.update_yaxes(visible=False, row=2, col=1)
+    fig.update_xaxes(showticklabels=False, row=1, col=1)
+    fig.update_xaxes(tickangle=-45, row=2, col=1)
+    fig.update_xaxes(title_text="% of pixels", row=1, col=2)
+    fig.update_yaxes(title_text="value", row=1, col=2)
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), bargap=0)
+    return fig
+
+
+def top_bins(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> list[dict]:
+    """The n bins holding the most pixels: index, share, colour and a readable description."""
+    shares = pixel_shares(hist, bins)
+    colors = bin_colors(bins)
+    hb, sb, vb = shares.shape
+    flat = shares.ravel()
+    order = np.argsort(-flat, kind="stable")[:n]
+    out = []
+    for idx in order:
+        if flat[idx] <= 0:
+            break
+        i, j, k = np.unravel_index(idx, shares.shape)
+        out.append({
+            "index": int(idx), "share": float(flat[idx]), "rgb": tuple(int(c) for c in colors[i, j, k]),
+            "label": f"{hue_label(i, hb)}, sat {100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}%, "
+                     f"val {100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%",
+        })
+    return out
+
+
+def top_bins_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> go.Figure:
+    """The dominant colours as swatches: one bar per bin, painted in the bin's colour."""
+    rows = top_bins(hist, bins, n)[::-1]  # largest on top
+    fig = go.Figure(go.Bar(
+        x=[100 * r["share"] for r in rows], y=[r["label"] for r in rows], orientation="h",
+        marker_color=[_css(r["rgb"]) for r in rows], marker_line=dict(color="black", width=0.5),
+        text=[f"{100 * r['share']:.1f}%" for r in rows], textposition="outside",
+        hovertemplate="%{y}<br>%{x:.1f}% of pixels<extra></extra>",
+    ))
+    fig.update_layout(
+        title=f"The {len(rows)} colour bins with the most pixels", xaxis_title="% of pixels",
+        height=max(220, 32 * len(rows) + 90), margin=dict(l=10, r=40, t=40, b=10),
+    )
+    return fig
+
+
+def probability_figure(classes: Sequence[str], probabilities: Sequence[float],
+                       threshold: float | None = None) -> go.Figure:
+    """One bar per class; the most probable highlighted; the "not sure" threshold as a line."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    if len(classes) != p.size:
+        raise ValueError(f"{len(classes)} classes but {p.size} probabilities")
+    best = int(p.argmax())
+    sure = threshold is None or p[best] >= threshold
+    colors = ["#1f77b4" if i == best and sure else "#9aa5b1" for i in range(p.size)]
+    fig = go.Figure(go.Bar(
+        x=p, y=list(classes), orientation="h", marker_color=colors,
+        text=[f"{x:.3f}" for x in p], textposition="outside",
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+    ))
+    if threshold is not None:
+        fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728",
+                      annotation_text=f"threshold {threshold:.2f}", annotation_position="top")
+    fig.update_layout(
+        xaxis=dict(range=[0, 1.12], title="probability"), yaxis=dict(autorange="reversed"),
+        height=max(160, 40 * p.size + 80), margin=dict(l=10, r=10, t=30, b=10),
+    )
+    return fig
