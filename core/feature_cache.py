@@ -1,0 +1,244 @@
+"""A disk cache of colour histograms that survives restarts, kills and a second session.
+
+Layout: ``<cache_dir>/features/v<version>-hsv8x8x8-fast/chunk-<unique>.npz``. One folder
+per set of extraction parameters, so a change of bins, mode or feature code never mixes
+rows. Each chunk is an ``.npz`` (read with ``allow_pickle=False``) holding
+
+- ``X``:    (m, d) float32, one histogram per cached image;
+- ``meta``: UTF-8 JSON bytes: parameters, ``keys`` (path, size, mtime_ns) for each row of X,
+  and ``skipped`` (path, size, mtime_ns, reason) for files that could not be described.
+
+Why chunks: a run saves what it has done every few hundred images, each chunk written to a
+temporary name and then ``os.replace``d into place, so a killed run leaves only whole chunks
+and the next run resumes after them. Two processes never write the same file (unique
+names), so they can extract at the same time. A chunk that fails any check (zip CRC,
+JSON, shapes, dtype, finite values, parameters) is deleted and its images extracted again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+# Bump when the feature computation changes, so old rows are never reused.
+FEATURE_VERSION = 1
+# Merge into one file when a folder holds more chunks than this (keeps warm loads fast).
+MAX_CHUNKS = 16
+# Temporary files older than this are leftovers of a killed run.
+STALE_TMP_SECONDS = 3600
+
+Key = tuple[str, int, int]  # (resolved path, size in bytes, mtime in ns)
+
+
+class CacheCorrupt(ValueError):
+    """A chunk file that must not be trusted."""
+
+
+def file_key(path: str, _dirs: dict[str, str] | None = None) -> Key:
+    """The identity of a file's content as far as the cache is concerned.
+
+    The path is resolved (so two names for one file share rows) while stat-ing each file
+    once; resolved parent folders are memoised in `_dirs` because realpath is slow.
+    """
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        st = os.stat(path)
+        real = os.path.realpath(path)
+    else:
+        parent, name = os.path.split(os.path.abspath(path))
+        dirs = _dirs if _dirs is not None else {}
+        if parent not in dirs:
+            dirs[parent] = os.path.realpath(parent)
+        real = os.path.join(dirs[parent], name)
+    return real, st.st_size, st.st_mtime_ns
+
+
+class FeatureCache:
+    """Rows already computed for one set of extraction parameters."""
+
+    def __init__(self, root, bins: tuple[int, ...], fast: bool):
+        self.bins = tuple(int(b) for b in bins)
+        self.fast = bool(fast)
+        self.dim = int(np.prod(self.bins))
+        name = f"v{FEATURE_VERSION}-hsv{'x'.join(map(str, self.bins))}-{'fast' if fast else 'exact'}"
+        self.dir = Path(root) / "features" / name
+        self.notes: list[str] = []  # what went wrong with the cache, for the user to see
+        self._rows: dict[Key, np.ndarray] = {}
+        self._skips: dict[Key, str] = {}
+        self._new_keys: list[Key] = []
+        self._new_rows: list[np.ndarray] = []
+        self._new_skips: list[tuple[Key, str]] = []
+
+    # ---- reading -------------------------------------------------------------------
+    def load(self) -> FeatureCache:
+        for path in self._chunk_files():
+            try:
+                X, keys, skips = self._read_chunk(path)
+            except FileNotFoundError:
+                continue  # merged away by another process since we listed the folder
+            except CacheCorrupt as err:
+                self.notes.append(f"ignored a corrupt cache file {path.name}: {err}")
+                _unlink(path)
+                continue
+            self._rows.update(zip(keys, X))
+            self._skips.update(skips)
+        return self
+
+    def get(self, key: Key) -> np.ndarray | str | None:
+        """The cached row, the cached reason the file was skipped, or None."""
+        row = self._rows.get(key)
+        return row if row is not None else self._skips.get(key)
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._skips)
+
+    def _chunk_files(self) -> list[Path]:
+        if not self.dir.is_dir():
+            return []
+        return sorted(self.dir.glob("chunk-*.npz"))
+
+    def _read_chunk(self, path: Path):
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if set(z.files) != {"X", "meta"}:
+                    raise CacheCorrupt(f"unexpected members {sorted(z.files)}")
+                X = z["X"]
+                meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+        except (FileNotFoundError, CacheCorrupt):
+            raise
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeError) as err:
+            raise CacheCorrupt(f"unreadable ({type(err).__name__}: {err})") from err
+        return self._validate(X, meta)
+
+    def _validate(self, X, meta):
+        if not isinstance(meta, dict):
+            raise CacheCorrupt("metadata is not an object")
+        want = {"version": FEATURE_VERSION, "bins": list(self.bins), "fast": self.fast}
+        if {k: meta.get(k) for k in want} != want:
+            raise CacheCorrupt("written with other extraction parameters")
+        keys = meta.get("keys")
+        skipped = meta.get("skipped")
+        if not isinstance(keys, list) or not isinstance(skipped, list):
+            raise CacheCorrupt("metadata lacks keys")
+        if X.dtype != np.float32 or X.shape != (len(keys), self.dim):
+            raise CacheCorrupt(f"rows of shape {X.shape} {X.dtype} for {len(keys)} keys")
+        if not np.isfinite(X).all():
+            raise CacheCorrupt("rows hold non-finite values")
+        try:
+            keys = [(str(p), int(s), int(m)) for p, s, m in keys]
+            skips = {(str(p), int(s), int(m)): str(r) for p, s, m, r in skipped}
+        except (TypeError, ValueError) as err:
+            raise CacheCorrupt("malformed keys") from err
+        return X, keys, skips
+
+    # ---- writing -------------------------------------------------------------------
+    def put(self, key: Key, row_or_reason: np.ndarray | str) -> None:
+        if isinstance(row_or_reason, str):
+            self._skips[key] = row_or_reason
+            self._new_skips.append((key, row_or_reason))
+        else:
+            self._rows[key] = row_or_reason
+            self._new_keys.append(key)
+            self._new_rows.append(row_or_reason)
+
+    @property
+    def pending(self) -> int:
+        return len(self._new_keys) + len(self._new_skips)
+
+    def flush(self) -> None:
+        """Write what was added since the last flush as one new chunk, atomically."""
+        if not self.pending:
+            return
+        X = np.asarray(self._new_rows, np.float32).reshape(-1, self.dim)
+        self._write_chunk(X, self._new_keys, self._new_skips)
+        self._new_keys, self._new_rows, self._new_skips = [], [], []
+
+    def _write_chunk(self, X, keys, skips) -> Path:
+        meta = {
+            "version": FEATURE_VERSION, "bins": list(self.bins), "fast": self.fast,
+            "keys": [list(k) for k in keys],
+            "skipped": [[*k, reason] for k, reason in skips],
+        }
+        blob = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        final = self.dir / f"chunk-{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.npz"
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, X=X, meta=blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            _unlink(Path(tmp))
+            raise
+        return final
+
+    def compact(self) -> None:
+        """Merge many chunks into one, dropping rows of files that changed or vanished.
+
+        Safe beside another process: chunks are deleted only after the merged file that
+        holds their rows is in place; a chunk another process already merged is skipped.
+        """
+        self._remove_stale_tmp()
+        files = self._chunk_files()
+        if len(files) <= MAX_CHUNKS:
+            return
+        rows: dict[Key, np.ndarray] = {}
+        skips: dict[Key, str] = {}
+        merged = []
+        for path in files:
+            try:
+                X, keys, sk = self._read_chunk(path)
+            except FileNotFoundError:
+                continue
+            except CacheCorrupt:
+                _unlink(path)
+                continue
+            rows.update(zip(keys, X))
+            skips.update(sk)
+            merged.append(path)
+        live = _still_current(list(rows) + list(skips))
+        keys = [k for k in rows if k in live]
+        X = np.asarray([rows[k] for k in keys], np.float32).reshape(-1, self.dim)
+        self._write_chunk(X, keys, [(k, r) for k, r in skips.items() if k in live])
+        for path in merged:
+            _unlink(path)
+
+    def _remove_stale_tmp(self) -> None:
+        if not self.dir.is_dir():
+            return
+        cutoff = time.time() - STALE_TMP_SECONDS
+        for tmp in self.dir.glob(".tmp-*"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+            except OSError:
+                pass
+
+
+def _still_current(keys: list[Key]) -> set[Key]:
+    """The keys whose file still has the same resolved path, size and mtime."""
+    dirs: dict[str, str] = {}
+    live = set()
+    for key in keys:
+        try:
+            if file_key(key[0], dirs) == key:
+                live.add(key)
+        except OSError:
+            pass
+    return live
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
