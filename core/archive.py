@@ -299,10 +299,8 @@ def _check_totals(wanted, limits: Limits) -> None:
 
 def _relative_paths(wanted, strip: bool, skipped) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
     paths = [PurePosixPath(*[p for p in m.filename.split("/") if p]) for m in wanted]
-    if strip and paths and all(len(p.parts) >= 2 for p in paths):
-        roots = {p.parts[0] for p in paths}
-        if len(roots) == 1 and roots != {"PetImages"}:  # PetImages names its own layout
-            paths = [PurePosixPath(*p.parts[1:]) for p in paths]
+    if strip and _single_wrapper(paths):
+        paths = [PurePosixPath(*p.parts[1:]) for p in paths]
     plan, seen = [], {}
     for m, rel in zip(wanted, paths):
         key = str(rel).casefold()  # two names one case-insensitive disk would merge
@@ -319,6 +317,22 @@ def _relative_paths(wanted, strip: bool, skipped) -> list[tuple[zipfile.ZipInfo,
         else:
             kept.append((m, rel))
     return kept
+
+
+def _single_wrapper(paths) -> bool:
+    """True when one top folder wraps the dataset (mydata/cat/0.jpg, train/cat.0.jpg).
+
+    Not when that folder is the only class (cat/0.jpg: its name is the label) nor
+    PetImages (which names its own layout).
+    """
+    if not paths or any(len(p.parts) < 2 for p in paths):
+        return False
+    roots = {p.parts[0] for p in paths}
+    if len(roots) != 1 or roots == {"PetImages"}:
+        return False
+    deep = all(len(p.parts) >= 3 for p in paths)
+    labelled = all(len(p.parts) == 2 and "." in PurePosixPath(p.name).stem for p in paths)
+    return deep or labelled
 
 
 # ---- streaming members out, checking what actually comes out ------------------------

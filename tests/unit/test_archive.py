@@ -240,3 +240,15 @@ def test_image_kind_reads_signatures():
     assert image_kind(encode(make_image(), ".webp")) == "WEBP"
     assert image_kind(encode(make_image(), ".tiff")) == "TIFF"
     assert image_kind(b"GIF89a") is None and image_kind(b"") is None
+
+
+def test_flat_kaggle_folder_in_a_wrapper_is_stripped(out):
+    data = make_zip([(f"train/{c}.{i}.jpg", JPEG) for c in ("cat", "dog") for i in range(2)])
+    safe_extract_zip(io.BytesIO(data), out, strip_single_root=True)
+    assert load_dataset(out).layout == "kaggle-flat"
+
+
+def test_a_single_class_folder_is_not_mistaken_for_a_wrapper(out):
+    data = make_zip([(f"cat/{i}.jpg", JPEG) for i in range(2)])
+    safe_extract_zip(io.BytesIO(data), out, strip_single_root=True)
+    assert [p.name for p in out.iterdir()] == ["cat"]

@@ -1,0 +1,210 @@
+"""The datasets in the data folder: listing them, naming them, and adding zips to them.
+
+The app reads datasets only from `core.paths.data_dir()` (SOFTMAX_DATA_DIR): users pick
+a dataset by name, never by typing a server path, and every name is checked so that it
+cannot reach outside that folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import paths
+from core.archive import ExtractReport, safe_extract_zip
+from core.dataset import DatasetError, load_dataset
+
+SYNTHETIC_MARKER = "SYNTHETIC.txt"
+MAX_NAME_CHARS = 64
+
+
+class LibraryError(ValueError):
+    """A dataset name that cannot be used; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str  # the folder's name inside the data dir
+    path: Path  # give this to core.dataset.load_dataset
+    n_images: int
+    classes: list[str]
+    synthetic: bool  # made by core.demo: never the real experiment
+    layout: str  # as core.dataset reports it: kaggle-flat, class-folders, petimages
+
+    @property
+    def label(self) -> str:
+        """What a select box shows: 'name — N images, K classes'."""
+        text = f"{self.name} — {self.n_images:,} images, {len(self.classes)} classes"
+        return text + " (synthetic demo)" if self.synthetic else text
+
+
+# folder path -> (signature of its folders' mtimes, DatasetInfo or problem text)
+_CACHE: dict[str, tuple[tuple, DatasetInfo | str]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _root(data_dir) -> Path:
+    return Path(data_dir).resolve() if data_dir is not None else paths.data_dir()
+
+
+def list_datasets(data_dir=None) -> tuple[list[DatasetInfo], list[str]]:
+    """Every usable dataset in the data dir (sorted by name), and a message per unusable folder."""
+    root = _root(data_dir)
+    if not root.is_dir():
+        return [], []
+    infos, problems = [], []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith(".") or not _is_dir_inside(entry, root):
+            continue
+        result = _describe_cached(Path(entry.path))
+        if isinstance(result, DatasetInfo):
+            infos.append(result)
+        else:
+            problems.append(f"{entry.name}: {result}")
+    return infos, problems
+
+
+def _is_dir_inside(entry: os.DirEntry, root: Path) -> bool:
+    try:
+        if not entry.is_dir():
+            return False
+        return Path(entry.path).resolve().is_relative_to(root)
+    except OSError:
+        return False
+
+
+def _describe_cached(folder: Path) -> DatasetInfo | str:
+    signature = _signature(folder)
+    key = str(folder)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit and hit[0] == signature:
+        return hit[1]
+    result = _describe(folder)
+    with _CACHE_LOCK:
+        _CACHE[key] = (signature, result)
+    return result
+
+
+def _signature(folder: Path, depth: int = 2) -> tuple:
+    """The mtimes of the folder and its subfolders (2 levels): a file added or removed changes one."""
+    out = []
+    stack = [(str(folder), 0)]
+    while stack:
+        path, level = stack.pop()
+        try:
+            out.append((path, os.stat(path).st_mtime_ns))
+            if level < depth:
+                with os.scandir(path) as it:
+                    for e in it:
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append((e.path, level + 1))
+        except OSError:
+            out.append((path, None))
+    return tuple(sorted(out, key=lambda t: t[0]))
+
+
+def _describe(folder: Path) -> DatasetInfo | str:
+    try:
+        ds = load_dataset(folder)
+    except DatasetError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return DatasetInfo(
+        name=folder.name,
+        path=folder,
+        n_images=len(ds.paths),
+        classes=list(ds.classes),
+        synthetic=(folder / SYNTHETIC_MARKER).is_file(),
+        layout=ds.layout,
+    )
+
+
+def describe_dataset(name: str, data_dir=None) -> DatasetInfo:
+    """The DatasetInfo of one dataset by name; LibraryError if missing, DatasetError if unusable."""
+    folder = resolve_dataset(name, data_dir)
+    result = _describe_cached(folder)
+    if isinstance(result, str):
+        raise DatasetError(f"{name}: {result}")
+    return result
+
+
+def _check_name(name) -> str:
+    """A problem with name as one folder name, or ''."""
+    if not isinstance(name, str) or not name:
+        return "no dataset name given"
+    if "\x00" in name:
+        return "the name contains a NUL character"
+    if len(name) > 255:
+        return "the name is too long"
+    if name in (".", "..") or "/" in name or "\\" in name or os.path.isabs(name):
+        return "a dataset is named by its folder in the data dir, not by a path"
+    if len(name) >= 2 and name[1] == ":":
+        return "a dataset is named by its folder in the data dir, not by a path"
+    if name.startswith("."):
+        return "hidden folders are not datasets"
+    return ""
+
+
+def resolve_dataset(name: str, data_dir=None) -> Path:
+    """The folder of dataset `name` inside the data dir, or LibraryError (never a path outside)."""
+    root = _root(data_dir)
+    problem = _check_name(name)
+    if problem:
+        raise LibraryError(f"Refused dataset name {str(name)[:80]!r}: {problem}.")
+    folder = root / name
+    try:
+        real = folder.resolve()
+    except (OSError, RuntimeError):
+        raise LibraryError(f"Dataset {name!r} cannot be opened.") from None
+    if not real.is_relative_to(root):
+        raise LibraryError(f"Refused dataset {name!r}: it points outside the data dir {root}.")
+    if not real.is_dir():
+        raise LibraryError(f"No dataset named {name!r} in the data dir {root} (was it removed?).")
+    return folder
+
+
+def sanitize_name(raw: str) -> str:
+    """A safe folder name from a file name: 'My Photos (2).zip' -> 'my-photos-2'."""
+    stem = os.path.basename(str(raw).replace("\\", "/"))
+    stem = re.sub(r"\.zip$", "", stem, flags=re.IGNORECASE)
+    slug = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")
+    return slug[:MAX_NAME_CHARS].strip("-_") or "dataset"
+
+
+def unique_name(raw: str, data_dir=None) -> str:
+    """sanitize_name(raw), with -2, -3, ... added if that folder already exists."""
+    root = _root(data_dir)
+    base = sanitize_name(raw)
+    name, n = base, 1
+    while (root / name).exists() or (root / name).is_symlink():
+        n += 1
+        name = f"{base[: MAX_NAME_CHARS - 6]}-{n}"
+    return name
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    name: str
+    report: ExtractReport
+    info: DatasetInfo | None  # None when the files are there but load_dataset refuses them
+    problem: str  # load_dataset's message in that case, else ''
+
+
+def import_zip(src, filename: str, data_dir=None, **limits) -> ImportResult:
+    """Extract an uploaded dataset zip into the data dir under a new safe name.
+
+    Raises core.archive.ArchiveError (nothing written) for a hostile or broken zip.
+    A zip whose images load_dataset refuses (one class only, say) stays, with `problem` set.
+    """
+    root = _root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    name = unique_name(filename, root)
+    report = safe_extract_zip(src, root / name, strip_single_root=True, **limits)
+    result = _describe_cached(root / name)
+    if isinstance(result, str):
+        return ImportResult(name, report, None, result)
+    return ImportResult(name, report, result, "")
