@@ -1,0 +1,269 @@
+"""core.model: the post's split, fit and report, against scikit-learn run by hand."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import FrozenInstanceError, replace
+
+import numpy as np
+import pytest
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import accuracy_score, classification_report, log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+
+from core import model as M
+from core.model import TrainConfig, TrainingError
+from core.model_store import SavedModel
+from tests.helpers import make_kaggle_folder, write_image
+
+SMALL = TrainConfig(bins=(2, 2, 2))  # 8 features: instant fits
+
+
+def _data(n=200, k=2, d=8, seed=0):
+    """Histogram-like rows (non-negative) whose first features depend on the class."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    X = rng.random((n, d)).astype(np.float32)  # (n, d)
+    X[np.arange(n), y] += 0.6
+    names = ["cat", "dog", "bird", "fish"][:k]
+    return X, [names[i] for i in y]
+
+
+def test_defaults_are_the_posts():
+    c = TrainConfig()
+    assert (c.bins, c.test_size, c.split_seed, c.sgd_seed, c.epochs, c.loss, c.alpha, c.fast) == (
+        (8, 8, 8), 0.25, 42, 967, 10, "log_loss", 1e-4, True)
+    with pytest.raises(FrozenInstanceError):
+        c.epochs = 3
+    assert c.key() == TrainConfig().key() != replace(c, epochs=11).key()
+
+
+@pytest.mark.parametrize("bad", [dict(test_size=0), dict(test_size=1.0), dict(epochs=0),
+                                 dict(alpha=0), dict(loss="log"), dict(bins=(8, 8))])
+def test_bad_settings_are_refused_with_a_message(bad):
+    with pytest.raises(TrainingError):
+        TrainConfig(**bad)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_same_split_model_and_report_as_the_posts_script(k):
+    X, labels = _data(k=k)
+    r = M.train_on_features(X, labels, SMALL)
+    # the post's softmax.py, by hand
+    le = LabelEncoder()
+    y = le.fit_transform(labels)
+    tr_X, te_X, tr_y, te_y = train_test_split(X, y, test_size=0.25, random_state=42)
+    clf = SGDClassifier(loss="log_loss", random_state=967, max_iter=10, tol=None).fit(tr_X, tr_y)
+    pred = clf.predict(te_X)
+    assert r.report == classification_report(te_y, pred, target_names=le.classes_, output_dict=True)
+    assert r.report_text == classification_report(te_y, pred, target_names=le.classes_)
+    assert r.accuracy == accuracy_score(te_y, pred)
+    np.testing.assert_array_equal(r.y[r.test_idx], te_y)
+    np.testing.assert_allclose(r.proba_test, clf.predict_proba(te_X))
+    np.testing.assert_allclose(r.model.predict_proba(te_X), clf.predict_proba(te_X), atol=1e-5)  # float32 X
+    assert r.confusion.sum() == len(te_y) and np.trace(r.confusion) == (pred == te_y).sum()
+    assert r.classes == tuple(le.classes_) and r.notes == ()
+
+
+def test_model_meta_and_hinge_kind():
+    X, labels = _data()
+    r = M.train_on_features(X, labels, SMALL, dataset_name="pets")
+    m = r.model.meta
+    assert m["dataset"] == "pets" and m["accuracy"] == r.accuracy
+    assert (m["n_train"], m["n_test"]) == (150, 50) and m["config"]["sgd_seed"] == 967
+    assert m["trained_at"].endswith("+00:00") and r.model.kind == "sgd-log"
+    h = M.train_on_features(X, labels, replace(SMALL, loss="hinge"))
+    assert h.model.kind == "sgd-hinge" and h.proba_test is None
+    assert 0 <= h.accuracy <= 1
+
+
+def test_report_rows_follow_sklearns_order():
+    X, labels = _data(k=3)
+    r = M.train_on_features(X, labels, SMALL)
+    rows = M.report_rows(r.report)
+    assert [row[""] for row in rows] == ["bird", "cat", "dog", "accuracy", "macro avg", "weighted avg"]
+    acc = rows[3]
+    assert acc["f1-score"] == r.accuracy and acc["precision"] is None and acc["support"] == 50
+
+
+def test_one_class_is_refused():
+    with pytest.raises(TrainingError, match="at least two classes"):
+        M.train_on_features(np.ones((5, 8)), ["cat"] * 5, SMALL)
+
+
+def test_three_images_is_refused_naming_the_short_class():
+    with pytest.raises(TrainingError, match="'dog' \\(1\\)"):
+        M.train_on_features(np.eye(3, 8), ["cat", "cat", "dog"], SMALL)
+
+
+def test_a_class_missing_from_the_posts_test_set_gets_a_stratified_split():
+    X, labels = _data(n=40, k=2)
+    tr, te = train_test_split(np.arange(40), test_size=0.25, random_state=42)
+    for row in tr[:2]:  # two "fish" that the post's split puts both in training
+        labels[row] = "fish"
+    r = M.train_on_features(X, labels, SMALL)
+    assert "stratified" in r.notes[0]
+    assert r.report["fish"]["support"] == 1
+    for c in range(3):
+        assert c in r.y[r.train_idx] and c in r.y[r.test_idx]
+
+
+def test_too_few_to_stratify_trains_and_says_which_class_is_untested():
+    # 4 images, 2 classes: one test image, so one class cannot be tested
+    X = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1]], np.float32)
+    r = M.train_on_features(X, ["cat", "cat", "dog", "dog"], TrainConfig(bins=(2, 1, 1)))
+    assert len(r.test_idx) == 1 and len(r.notes) == 1
+    untested = [c for c in r.classes if r.report[c]["support"] == 0]
+    assert untested and f"'{untested[0]}'" in r.notes[0]
+
+
+def test_learning_curve_ends_on_the_reported_model():
+    X, labels = _data(k=3)
+    r = M.train_on_features(X, labels, SMALL)
+    c = M.learning_curves(X, r)
+    assert list(c["epoch"]) == list(range(1, 11))
+    assert c["test_acc"][-1] == r.accuracy
+    assert c["test_loss"][-1] == pytest.approx(log_loss(r.y[r.test_idx], r.proba_test, labels=range(3)))
+    assert c["train_acc"][-1] == accuracy_score(r.y[r.train_idx], r.pred_train)
+    assert np.all(np.isfinite(c["train_loss"]))
+
+
+def test_probability_gaps_and_samples():
+    assert M.probability_gaps(np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])) == pytest.approx([0.5, 0.0])
+    X, labels = _data(k=3)
+    r = M.train_on_features(X, labels, SMALL, paths=[f"/x/{i}.jpg" for i in range(len(labels))])
+    a, b = M.sample_gaps(r, "train", seed=1), M.sample_gaps(r, "train", seed=2)
+    assert len(a) == 5 and [s["row"] for s in a] != [s["row"] for s in b]
+    assert all(s["row"] in set(r.train_idx.tolist()) for s in a)
+    t = M.sample_gaps(r, "test", seed=1)
+    assert all(s["row"] in set(r.test_idx.tolist()) for s in t)
+    s = a[0]
+    assert s["actual"] == labels[s["row"]] and s["path"] == f"/x/{s['row']}.jpg"
+    assert sum(s["probabilities"].values()) == pytest.approx(1)
+    p = sorted(s["probabilities"].values())
+    assert s["gap"] == pytest.approx(p[-1] - p[-2])
+    assert s["predicted"] == max(s["probabilities"], key=s["probabilities"].get)
+
+
+def test_reliability_is_binary_only_and_counts_every_test_image():
+    X, labels = _data(n=400)
+    r = M.train_on_features(X, labels, SMALL)
+    mean_p, observed, counts = M.reliability(r)
+    assert counts.sum() == r.n_test and len(mean_p) == len(observed) == len(counts)
+    assert np.all((0 <= observed) & (observed <= 1))
+    with pytest.raises(TrainingError):
+        M.reliability(M.train_on_features(*_data(k=3), SMALL))
+
+
+def test_cell_rows_are_the_confusion_counts():
+    X, labels = _data(k=3, seed=4)
+    r = M.train_on_features(X, labels, SMALL)
+    for i, a in enumerate(r.classes):
+        for j, p in enumerate(r.classes):
+            rows = M.cell_rows(r, a, p)
+            assert len(rows) == r.confusion[i, j]
+            assert all(r.classes[r.y[x]] == a for x in rows)
+
+
+def test_beyond_the_post_starts_from_the_posts_number():
+    X, labels = _data(n=300, k=3)
+    r = M.train_on_features(X, labels, SMALL)
+    v = M.beyond_the_post(X, r)
+    assert [x.name for x in v][:1] == ["The post's recipe"] and len(v) == 5
+    assert v[0].accuracy == r.accuracy
+    assert all(0 <= x.accuracy <= 1 and x.seconds >= 0 for x in v)
+    assert any("LogisticRegression" in x.what for x in v)
+
+
+# -- folders, saving ---------------------------------------------------------------
+
+
+def test_train_dataset_from_a_folder_skips_unreadable_files(tmp_path):
+    root = make_kaggle_folder(tmp_path / "pets", per_class=10)
+    (root / "cat.99.jpg").write_bytes(b"not a jpeg at all")
+    calls = []
+    r = M.train_dataset(root, TrainConfig(bins=(4, 4, 4)), progress=lambda d, t: calls.append((d, t)))
+    assert r.accuracy >= 0.8  # reddish cats, bluish dogs
+    assert len(r.y) == 20 and any("cat.99.jpg" in p for p, _ in r.skipped)
+    assert calls and calls[-1][1] == 21 and calls[-1][0] == 21
+    assert r.model.meta["dataset"] == "pets" and r.model.bins == (4, 4, 4)
+    again = M.train_dataset(root, TrainConfig(bins=(4, 4, 4)))  # from the disk cache
+    assert again.report == r.report
+
+
+def test_train_dataset_on_a_removed_folder_says_so(tmp_path):
+    from core.dataset import DatasetError
+
+    with pytest.raises(DatasetError, match="not found"):
+        M.train_dataset(tmp_path / "gone")
+
+
+def test_all_images_unreadable_is_a_clear_error(tmp_path):
+    for name in ("cat.0.jpg", "cat.1.jpg", "dog.0.jpg", "dog.1.jpg"):
+        (tmp_path / name).write_bytes(b"garbage")
+    with pytest.raises(TrainingError, match="None of the 4 images"):
+        M.train_dataset(tmp_path)
+
+
+def test_two_threads_training_at_once_get_the_same_result(tmp_path):
+    root = make_kaggle_folder(tmp_path / "pets", per_class=15)
+    out, errors = [None, None], []
+
+    def work(i):
+        try:
+            with M.dataset_lock(root):
+                out[i] = M.train_dataset(root, TrainConfig(bins=(4, 4, 4)))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and out[0].report == out[1].report
+    assert M.dataset_lock(root) is M.dataset_lock(str(root) + "/.")
+
+
+def test_save_list_load_newest_first_and_unreadable_reported():
+    X, labels = _data()
+    a = M.train_on_features(X, labels, SMALL, dataset_name="../../etc/passwd").model
+    b = M.train_on_features(X, labels, replace(SMALL, epochs=3), dataset_name="pets").model
+    pa = M.save_model(a)
+    pb = M.save_model(b)
+    assert pa.parent == pb.parent and pa.parent.name == ".models"
+    assert ".." not in pa.name and "/" not in pa.name and pa.name.endswith(".npz")
+    assert M.save_model(b) == pb  # same settings: same file
+    os.utime(pa, (1, 1))  # a is older
+    (pa.parent / "broken.npz").write_bytes(b"junk")
+    errors = []
+    listed = M.list_saved_models(errors)
+    assert [p for p, _ in listed] == [pb, pa]
+    assert [p.name for p, _ in errors] == ["broken.npz"]
+    back = M.load_saved_model(pb)
+    assert isinstance(back, SavedModel) and back.meta["config"]["epochs"] == 3
+    np.testing.assert_allclose(back.predict_proba(X), b.predict_proba(X))
+
+
+def test_no_models_dir_lists_nothing():
+    assert M.list_saved_models() == []
+
+
+def test_files_fingerprint_notices_a_change(tmp_path):
+    p = write_image(tmp_path / "cat.0.jpg")
+    f1 = M.files_fingerprint([p])
+    write_image(p, seed=5, size=(50, 70))
+    assert M.files_fingerprint([p]) != f1
+    p.unlink()
+    assert M.files_fingerprint([p]) not in (f1,)
+
+
+def test_thumbnail_is_small_rgb_or_none(tmp_path):
+    p = write_image(tmp_path / "a.jpg", color_bgr=(0, 0, 255), size=(300, 200))
+    t = M.thumbnail(p, 96)
+    assert t.shape == (96, 64, 3) and t[..., 0].mean() > 200  # red stays red in RGB
+    assert M.thumbnail_data_uri(p).startswith("data:image/jpeg;base64,")
+    assert M.thumbnail(tmp_path / "missing.jpg") is None
+    (tmp_path / "bad.jpg").write_bytes(b"xx")
+    assert M.thumbnail_data_uri(tmp_path / "bad.jpg") is None
