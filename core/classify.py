@@ -10,14 +10,18 @@ from __future__ import annotations
 import io
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
 import pandas as pd
 
-from core.features import ImageError, color_histogram, decode_image
+from core.demo import DEMO_NAME, make_demo_dataset
+from core.features import DEFAULT_BINS, ImageError, color_histogram, decode_image
+from core.library import list_datasets
+from core.model import TrainConfig, dataset_lock, save_model, train_dataset
 from core.model_store import SavedModel
 from core.softmax import softmax
 from core.urlstate import ExplainState, clamp_state
@@ -217,6 +221,27 @@ def choose_training_dataset(datasets: Sequence) -> object | None:
         if group:
             return max(group, key=lambda d: d.n_images)
     return None
+
+
+def quick_train_plan():
+    """The dataset "Train a model now" will use; None: there is none, the demo set will be made."""
+    datasets, _ = list_datasets()
+    return choose_training_dataset(datasets)
+
+
+def quick_train(progress=None) -> tuple[SavedModel, object, Path]:
+    """Train the post's classifier (default settings) on the best dataset there is, making the
+    synthetic demo set first if the data folder is empty; save it. Returns (model, dataset, path)."""
+    info = quick_train_plan()
+    if info is None:
+        make_demo_dataset()
+        info = quick_train_plan()
+        if info is None:
+            raise ValueError("the synthetic demo set was made but cannot be read back")
+    with dataset_lock(info.path):  # another session training the same folder: wait, then reuse its cache
+        result = train_dataset(info.path, TrainConfig(), progress, dataset_name=info.name)
+    model = replace(result.model, meta={**result.model.meta, "synthetic": bool(info.synthetic)})
+    return model, info, save_model(model)
 
 
 def model_summary(model: SavedModel) -> str:
