@@ -26,6 +26,7 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(50_000_000))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
+from joblib.externals.loky.process_executor import TerminatedWorkerError  # noqa: E402
 
 from core import paths as app_paths  # noqa: E402
 from core.feature_cache import FeatureCache, file_key  # noqa: E402
@@ -44,6 +45,10 @@ Progress = Callable[[int, int], None]
 
 class ImageError(ValueError):
     """An image we will not describe; the message says why, for the user."""
+
+
+class ExtractionError(RuntimeError):
+    """The extraction itself broke (a worker process died); what was done is cached."""
 
 
 @dataclass
@@ -278,6 +283,12 @@ def extract_features(
             done += len(idx)
             last_flush = _maybe_flush(cache, last_flush)
             _report(progress, done, total)
+    except TerminatedWorkerError as err:
+        saved = "they are cached: run again to resume" if cache is not None else "no cache in use"
+        raise ExtractionError(
+            f"a worker process died after {done} of {total} images (out of memory, or killed); "
+            f"{saved}."
+        ) from err
     finally:
         if cache is not None:
             cache.flush()  # also on Stop or Ctrl-C: the work done so far is kept

@@ -218,7 +218,7 @@ def test_fast_mode_histograms_stay_close_to_exact(tmp_path):
     fast = extract_features(paths, fast=True, cache_dir=False, workers=1).X
     exact = extract_features(paths, fast=False, cache_dir=False, workers=1).X
     cosine = (fast * exact).sum(axis=1)  # rows are L2-normalised
-    assert cosine.min() > 0.97
+    assert cosine.min() > 0.98
 
 
 def test_bad_files_are_skipped_with_reasons_never_fatal(tmp_path):
