@@ -45,9 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 class ProgressBar:
     """A plain progress bar on stderr: redrawn in place on a terminal, a few lines otherwise."""
 
-    def __init__(self, stream=sys.stderr, width=30):
-        self.stream, self.width = stream, width
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
+    def __init__(self, stream=None, width=30):
+        self.stream, self.width = stream or sys.stderr, width
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last_decile = -1
 
     def __call__(self, done: int, total: int) -> None:
@@ -79,12 +79,13 @@ def describe_dataset(args):
     return feats.X, labels
 
 
-def train_and_report(data, labels, loss: str, seed: int | None, out=sys.stdout) -> None:
+def train_and_report(data, labels, loss: str, seed: int | None, out=None) -> None:
     from sklearn.linear_model import SGDClassifier
     from sklearn.metrics import classification_report
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import LabelEncoder
 
+    out = out or sys.stdout
     le = LabelEncoder()
     y = le.fit_transform(labels)
     print("[INFO] constructing training/testing split...", file=sys.stderr)
