@@ -90,8 +90,10 @@ def _default(infos: list[DatasetInfo]) -> DatasetInfo:
 
 
 def _caption(root: Path, problems: list[str]) -> None:
-    env = os.environ.get("SOFTMAX_DATA_DIR")
-    where = f"SOFTMAX_DATA_DIR={env}" if env else "SOFTMAX_DATA_DIR is not set: default ./data"
+    if os.environ.get("SOFTMAX_DATA_DIR"):
+        where = "set by SOFTMAX_DATA_DIR"
+    else:
+        where = "the default ./data; set SOFTMAX_DATA_DIR to use another folder"
     st.caption(f"Data folder: `{_code(str(root))}` ({_md(where)}). Each folder inside it is a dataset.")
     if problems:
         lines = "\n".join(f"- {_md(p)}" for p in problems)
@@ -172,10 +174,11 @@ def _run_download(root: Path) -> None:
 def _petimages_message(report: ExtractReport | None) -> str:
     if report is None:
         return f"'{PETIMAGES_NAME}' was already in the data folder."
+    others = len(report.skipped) - report.bad_images
     return (
         f"Downloaded and unpacked {report.extracted:,} images as '{PETIMAGES_NAME}'. "
-        f"Skipped {report.bad_images:,} empty or non-image files that Microsoft's zip ships"
-        f"{_skip_summary(report)}."
+        f"Skipped {report.bad_images:,} empty or unreadable image files (Microsoft's zip "
+        f"ships some) and {others:,} files that are not images."
     )
 
 

@@ -150,7 +150,8 @@ def test_download_button_fetches_from_the_configured_url(data, server, monkeypat
     assert not at.exception and not at.error
     assert at.selectbox(key="dataset").value == "kaggle-cats-and-dogs"
     msg = texts(at.success)
-    assert "unpacked 8 images" in msg and "Skipped 3 empty or non-image files" in msg
+    assert "unpacked 8 images" in msg and "Skipped 3 empty or unreadable image files" in msg
+    assert "and 4 files that are not images" in msg
     assert at.button(key="download_petimages").disabled
     assert len(server.log) == 1
 
