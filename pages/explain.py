@@ -19,6 +19,7 @@ from core.urlstate import (
 
 ss = st.session_state
 STATE = "explain_state"    # the canonical state: survives page switches, mirrors the URL
+WRITTEN = "explain_url_written"  # the query params this page last wrote (to spot a hand-over)
 NOTICE = "explain_notice"  # (messages, state) from the last URL load, shown while it holds
 INPUT_MSGS = "explain_input_messages"  # what a callback had to fix, shown on the next run
 BASE_LABELS = {"e": "ln (nats)", "10": "log10 (the post's first print)", "2": "log2 (bits)"}
@@ -70,7 +71,7 @@ def state_from_widgets() -> ExplainState:
 def sync_from_url() -> None:
     """Load the URL's state on a first visit, or when another page handed scores over."""
     ours = {k: v for k, v in st.query_params.to_dict().items() if k in PARAMS}
-    if STATE in ss and (not ours or ours == encode_state(ss[STATE])):
+    if STATE in ss and (not ours or ours == ss.get(WRITTEN)):
         return
     state, messages = decode_state(ours) if ours else (default_state(), [])
     load_state(state)
@@ -81,6 +82,7 @@ def write_url(state: ExplainState) -> None:
     params = encode_state(state)
     if {k: st.query_params.get(k) for k in PARAMS} != params:
         st.query_params.update(params)
+    ss[WRITTEN] = params
 
 
 # ---------------------------------------------------------------- callbacks

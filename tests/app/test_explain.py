@@ -1,0 +1,300 @@
+"""The Explain page as a user drives it: widgets by key, numbers as shown on screen."""
+import math
+
+import numpy as np
+import pytest
+
+from core import softmax as sm
+from core.urlstate import ExplainState, default_state, encode_state
+from tests.app.conftest import open_page
+
+POST = list(default_state().scores)
+EXPLAIN = "pages/explain.py"
+
+
+def metric(at, label_start: str) -> str:
+    matches = [m.value for m in at.metric if m.label.startswith(label_start)]
+    assert matches, f"no metric starting {label_start!r} in {[m.label for m in at.metric]}"
+    return matches[0]
+
+
+def post_table(at):
+    """The post's table: the page's first dataframe (AppTest does not expose a dataframe's key)."""
+    return at.dataframe[0].value
+
+
+def ok(at):
+    """The page rendered completely: no exception, the headline numbers are there."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value.startswith("Explain")
+    assert metric(at, "p(")
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(e.value for e in elements)
+
+
+@pytest.fixture
+def at():
+    return ok(open_page(EXPLAIN))
+
+
+def test_defaults_show_the_posts_numbers(at):
+    assert metric(at, "p(airplane)") == "0.9315"
+    assert metric(at, "loss, nats") == "0.0709"
+    table = post_table(at)
+    assert list(table.index) == ["dog", "cat", "boat", "airplane"]
+    assert np.round(table["exp(s)"], 4).tolist() == [0.0321, 3.1899, 0.4449, 49.899]
+    assert np.round(table["probability p"], 4).tolist() == [0.0006, 0.0596, 0.0083, 0.9315]
+    assert round(table["-ln p"]["airplane"], 4) == 0.0709
+    assert "0.9315" in texts(at.latex) and "0.0709" in texts(at.latex)
+    assert at.slider(key="slider_3").label == "score of airplane"
+    assert at.query_params == encode_state(default_state())
+    assert not at.error and not at.warning
+
+
+def test_moving_the_airplane_slider_recomputes_everything(at):
+    at.slider(key="slider_3").set_value(1.0).run()
+    ok(at)
+    scores = POST[:3] + [1.0]
+    assert metric(at, "p(airplane)") == f"{sm.softmax(scores)[3]:.4f}" == "0.4257"
+    assert metric(at, "loss, nats") == f"{sm.cross_entropy(scores, 3):.4f}"
+    assert at.number_input(key="number_3").value == 1.0  # the exact entry follows the slider
+    assert at.query_params["scores"] == "-3.44,1.16,-0.81,1"
+    assert "rank of" in at.metric[2].label and metric(at, "rank") == "2 of 4"
+
+
+def test_exact_number_entry_moves_the_slider(at):
+    at.number_input(key="number_1").set_value(3.91).run()
+    ok(at)
+    assert at.slider(key="slider_1").value == 3.91
+    assert metric(at, "p(airplane)") == f"{sm.softmax([-3.44, 3.91, -0.81, 3.91])[3]:.4f}" == "0.4976"
+
+
+def test_out_of_range_number_stays_in_range(at):
+    at.number_input(key="number_0").set_value(1e6).run()
+    ok(at)
+    value = at.slider(key="slider_0").value
+    assert -50 <= value <= 50 and at.number_input(key="number_0").value == value
+    assert metric(at, "p(airplane)") == f"{sm.softmax([value] + POST[1:])[3]:.4f}"
+
+
+@pytest.mark.parametrize("base,label,expected", [("10", "loss, log10", "0.0308"),
+                                                 ("2", "loss, bits", "0.1023"),
+                                                 ("e", "loss, nats", "0.0709")])
+def test_log_base_changes_the_loss(at, base, label, expected):
+    at.radio(key="base").set_value(base).run()
+    ok(at)
+    assert metric(at, label) == expected
+    assert metric(at, "p(airplane)") == "0.9315"  # the base changes the loss, never p
+    assert at.query_params["base"] == base
+
+
+def test_temperature_sharpens_and_flattens(at):
+    at.slider(key="temperature").set_value(2.0).run()
+    ok(at)
+    assert metric(at, "p(airplane)") == f"{sm.softmax(POST, 2.0)[3]:.4f}" == "0.7285"
+    assert "exp(s/T)" in post_table(at).columns
+    at.slider(key="temperature").set_value(0.5).run()
+    assert metric(at, "p(airplane)") == f"{sm.softmax(POST, 0.5)[3]:.4f}"
+    assert float(metric(at, "p(airplane)")) > 0.9315
+    assert at.query_params["temperature"] == "0.5"
+
+
+def test_choosing_another_true_class(at):
+    at.radio(key="target").set_value(1).run()
+    ok(at)
+    assert metric(at, "p(cat)") == "0.0596"
+    assert metric(at, "loss, nats") == f"{sm.cross_entropy(POST, 1):.4f}" == "2.8209"
+    assert metric(at, "hinge") == "3.7500"
+
+
+def test_adding_and_removing_classes(at):
+    at.button(key="add_class").click().run()
+    ok(at)
+    assert at.text_input(key="name_4").value == "class 5"
+    assert metric(at, "p(airplane)") == f"{sm.softmax(POST + [0.0])[3]:.4f}"
+    for _ in range(5):
+        at.button(key="add_class").click().run()
+    assert len(post_table(at)) == 10
+    assert at.button(key="add_class").disabled
+    at.button(key="remove_0").click().run()  # dog goes
+    ok(at)
+    names = list(post_table(at).index)
+    assert names[:3] == ["cat", "boat", "airplane"] and len(names) == 9
+    assert metric(at, "p(airplane)")  # the true class followed its row
+
+
+def test_cannot_go_below_two_classes(at):
+    for i in (3, 2):
+        at.button(key=f"remove_{i}").click().run()
+    ok(at)
+    assert list(post_table(at).index) == ["dog", "cat"]
+    assert at.button(key="remove_0").disabled and at.button(key="remove_1").disabled
+    # The true class (airplane) was removed: the first class took over.
+    assert metric(at, "p(dog)") == f"{sm.softmax([-3.44, 1.16])[0]:.4f}"
+
+
+def test_renaming_keeps_the_score_and_relabels_the_slider(at):
+    at.text_input(key="name_3").input("plane").run()
+    ok(at)
+    assert at.slider(key="slider_3").label == "score of plane"
+    assert metric(at, "p(plane)") == "0.9315"
+    assert at.query_params["classes"] == "dog,cat,boat,plane"
+
+
+def test_duplicate_and_empty_names_get_a_message_and_a_working_page(at):
+    at.text_input(key="name_1").input("dog").run()
+    ok(at)
+    assert "both called 'dog'" in texts(at.warning)
+    assert list(post_table(at).index)[:2] == ["dog", "dog (2)"]
+    at.text_input(key="name_2").input("   ").run()
+    ok(at)
+    assert "no name" in texts(at.warning)
+    assert metric(at, "p(airplane)") == "0.9315"
+
+
+def test_gradient_step_lowers_the_chosen_loss(at):
+    at.radio(key="target").set_value(1).run()  # cat: every loss is large
+    before = {name: float(metric(at, name)) for name in ("cross-entropy", "hinge", "squared hinge")}
+    assert before["hinge"] == 3.75
+    at.radio(key="step_loss").set_value("hinge").run()
+    at.button(key="step").click().run()
+    ok(at)
+    # Hinge gradient: airplane +1, cat -1, learning rate 1: cat 1.16 -> 2.16, airplane 3.91 -> 2.91.
+    assert at.slider(key="slider_1").value == pytest.approx(2.16)
+    assert at.slider(key="slider_3").value == pytest.approx(2.91)
+    assert float(metric(at, "hinge")) == pytest.approx(1.75)
+    at.radio(key="step_loss").set_value("cross-entropy").run()
+    loss_before = float(metric(at, "cross-entropy"))
+    at.button(key="step").click().run()
+    assert float(metric(at, "cross-entropy")) < loss_before
+
+
+def test_reset_returns_to_the_posts_example(at):
+    at.slider(key="slider_3").set_value(-10.0).run()
+    at.radio(key="base").set_value("10").run()
+    at.button(key="add_class").click().run()
+    at.button(key="reset").click().run()
+    ok(at)
+    assert metric(at, "p(airplane)") == "0.9315" and metric(at, "loss, nats") == "0.0709"
+    assert at.query_params == encode_state(default_state())
+
+
+def test_url_state_round_trips_into_a_new_session(at):
+    at.text_input(key="name_0").input("wolf").run()
+    at.slider(key="slider_0").set_value(2.5).run()
+    at.radio(key="base").set_value("2").run()
+    at.slider(key="temperature").set_value(1.5).run()
+    at.radio(key="target").set_value(2).run()
+    shown = (metric(at, "p(boat)"), metric(at, "loss, bits"))
+    link = dict(at.query_params)
+    assert link == {"classes": "wolf,cat,boat,airplane", "scores": "2.5,1.16,-0.81,3.91",
+                    "target": "2", "base": "2", "temperature": "1.5"}
+
+    from streamlit.testing.v1 import AppTest
+    from tests.app.conftest import APP
+    fresh = AppTest.from_file(APP, default_timeout=30)
+    fresh.query_params = link
+    fresh.run()
+    ok(fresh)
+    assert (metric(fresh, "p(boat)"), metric(fresh, "loss, bits")) == shown
+    assert fresh.slider(key="slider_0").value == 2.5 and fresh.text_input(key="name_0").value == "wolf"
+    assert not fresh.warning
+
+
+def open_link(params: dict) -> "AppTest":  # noqa: F821
+    from streamlit.testing.v1 import AppTest
+    from tests.app.conftest import APP
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params = params
+    return ok(at.run())
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"scores": "nan,abc,1e308,3.91"}, "not a finite number"),
+    ({"classes": ",".join(f"c{i}" for i in range(11)), "scores": ",".join(["1"] * 11)}, "kept the first 10"),
+    ({"classes": "solo", "scores": "1"}, "at least 2"),
+    ({"classes": ",".join(f"c{i}" for i in range(10_000))}, "characters long"),
+    ({"classes": "a,a,b", "target": "9", "base": "x", "temperature": "-1"}, "both called 'a'"),
+])
+def test_broken_links_give_a_message_and_a_working_page(params, message):
+    at = open_link(params)
+    assert message in texts(at.warning)
+    k = len(post_table(at))
+    assert 2 <= k <= 10
+    at.slider(key="slider_0").set_value(0.5).run()  # and the page still works
+    ok(at)
+    assert message not in texts(at.warning)  # the repair note goes once the user moves on
+
+
+def test_one_class_link_shows_the_posts_example():
+    at = open_link({"classes": "solo", "scores": "1"})
+    assert metric(at, "p(airplane)") == "0.9315"
+
+
+def test_another_page_can_hand_scores_over(at):
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    model = ExplainState(("cat", "dog"), (-0.4, 1.3), 0)
+    at.query_params = encode_state(model)
+    at.switch_page(EXPLAIN).run()
+    ok(at)
+    assert list(post_table(at).index) == ["cat", "dog"]
+    assert metric(at, "p(cat)") == f"{sm.softmax([-0.4, 1.3])[0]:.4f}"
+
+
+def test_state_survives_a_visit_to_another_page(at):
+    at.slider(key="slider_3").set_value(0.0).run()
+    expected = metric(at, "p(airplane)")
+    at.switch_page("pages/classify.py").run()
+    at.query_params = {}  # the router drops the page's query params on navigation
+    at.switch_page(EXPLAIN).run()
+    ok(at)
+    assert metric(at, "p(airplane)") == expected and at.slider(key="slider_3").value == 0.0
+
+
+def test_pasting_scores(at):
+    at.text_input(key="paste").input("1, two, 3").run()
+    at.button(key="apply_paste").click().run()
+    ok(at)
+    assert "'two' is not a number" in texts(at.error)
+    assert metric(at, "p(airplane)") == "0.9315"  # nothing changed
+    at.text_input(key="paste").input("1").run()
+    at.button(key="apply_paste").click().run()
+    assert "you pasted 1" in texts(at.error)
+    at.text_input(key="paste").input("0.5, -1, 2, 7, 0").run()
+    at.button(key="apply_paste").click().run()
+    ok(at)
+    assert list(post_table(at).index) == ["dog", "cat", "boat", "airplane", "class 5"]
+    assert metric(at, "p(airplane)") == f"{sm.softmax([0.5, -1, 2, 7, 0])[3]:.4f}"
+
+
+def test_overflow_view_shows_naive_exp_breaking(at):
+    at.session_state["explain_tab"] = "Shift and overflow"
+    at.run()
+    ok(at)
+    table = at.dataframe[1].value
+    assert table["naive exp"]["airplane"] == "inf" and table["naive p"]["airplane"] == "nan"
+    assert table["stable p"].tolist() == ["0.0006", "0.0596", "0.0083", "0.9315"]
+    assert "Naive softmax broke" in texts(at.error)
+    at.number_input(key="shift").set_value(5.0).run()
+    assert "Both forms agree" in texts(at.success)
+    assert at.dataframe[1].value["stable p"]["airplane"] == "0.9315"
+
+
+def test_show_the_code(at):
+    at.session_state["show_code"] = True
+    at.run()
+    code = at.code[0].value
+    assert "def softmax(" in code and "def softmax_gradient(" in code and "def hinge_loss(" in code
+
+
+def test_huge_temperature_effects_stay_finite(at):
+    at.slider(key="slider_3").set_value(50.0).run()
+    at.slider(key="temperature").set_value(0.05).run()  # s/T = 1000: exp overflows, p does not
+    ok(at)
+    assert metric(at, "p(airplane)") == "1.0000"
+    assert math.isinf(post_table(at)["exp(s/T)"]["airplane"])
+    assert "overflows" in texts(at.caption)
