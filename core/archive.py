@@ -157,6 +157,7 @@ def safe_extract_zip(
     dest = Path(dest_dir)
     if dest.exists() or dest.is_symlink():
         raise ArchiveError(f"'{dest.name}' already exists in {dest.parent}; choose another name.")
+    _check_declared_count(src, limits)
     with _open_zip(src) as zf:
         members = zf.infolist()
         plan, skipped = _plan(members, limits, strip_single_root)
@@ -172,6 +173,36 @@ def safe_extract_zip(
             raise
     report.dest = dest
     return report
+
+
+def _check_declared_count(src, limits: Limits) -> None:
+    """Refuse a zip whose directory lists far too many entries before parsing them all.
+
+    zipfile builds one object per entry up front: millions of tiny entries in an
+    upload would cost gigabytes before the per-file checks could run.
+    """
+    count = _declared_entries(src)
+    if count is not None and count > 2 * limits.max_files:  # x2: folders are entries too
+        raise ArchiveError(
+            f"The zip lists {count:,} entries; the limit is {limits.max_files:,} files "
+            "(SOFTMAX_MAX_ZIP_FILES)."
+        )
+
+
+def _declared_entries(src) -> int | None:
+    try:
+        if isinstance(src, (str, os.PathLike)):
+            with open(src, "rb") as fh:
+                end = zipfile._EndRecData(fh)
+        else:
+            pos = src.tell()
+            try:
+                end = zipfile._EndRecData(src)
+            finally:
+                src.seek(pos)
+        return end[zipfile._ECD_ENTRIES_TOTAL] if end else None
+    except (AttributeError, IndexError, OSError, TypeError, ValueError):
+        return None  # zipfile's internals moved, or not a zip: the later checks still apply
 
 
 def _open_zip(src) -> zipfile.ZipFile:

@@ -252,3 +252,13 @@ def test_a_single_class_folder_is_not_mistaken_for_a_wrapper(out):
     data = make_zip([(f"cat/{i}.jpg", JPEG) for i in range(2)])
     safe_extract_zip(io.BytesIO(data), out, strip_single_root=True)
     assert [p.name for p in out.iterdir()] == ["cat"]
+
+
+def test_a_huge_entry_count_is_refused_before_parsing(out, tmp_path):
+    data = make_zip([(f"cat/{i}.jpg", b"") for i in range(50)])
+    with pytest.raises(ArchiveError, match="lists 50 entries; the limit is 10 files"):
+        safe_extract_zip(io.BytesIO(data), out, max_files=10)
+    src = tmp_path / "many.zip"
+    src.write_bytes(data)
+    with pytest.raises(ArchiveError, match="lists 50 entries"):
+        safe_extract_zip(src, out, max_files=10)
