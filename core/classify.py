@@ -36,7 +36,7 @@ DISPLAY_WIDTH = 480  # px: the page shows a thumbnail, not the full photo
 @dataclass
 class ImageResult:
     name: str
-    image_rgb: np.ndarray | None = None  # (h, w, 3) uint8 thumbnail for display
+    thumbnail: bytes | None = None  # JPEG of the upright image, at most DISPLAY_WIDTH wide
     hist: np.ndarray | None = None  # (prod(bins),) the raw colour histogram the model saw
     scores: np.ndarray | None = None  # (K,) class scores W.x + b; a binary model's are [0, z]
     probabilities: np.ndarray | None = None  # (K,) the model's predict_proba; None for a hinge model
@@ -94,12 +94,14 @@ def check_upload(name: str, data: bytes) -> str | None:
     return None
 
 
-def _thumbnail(image_bgr: np.ndarray) -> np.ndarray:
+def _thumbnail(image_bgr: np.ndarray) -> bytes:
+    """A small JPEG: a session may hold many results, and the browser gets this, not the photo."""
     h, w = image_bgr.shape[:2]
     if w > DISPLAY_WIDTH:
         image_bgr = cv2.resize(image_bgr, (DISPLAY_WIDTH, max(1, round(h * DISPLAY_WIDTH / w))),
                                interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    ok, buf = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return buf.tobytes() if ok else None
 
 
 def classify_one(model: SavedModel, name: str, data: bytes) -> ImageResult:
@@ -119,7 +121,7 @@ def classify_one(model: SavedModel, name: str, data: bytes) -> ImageResult:
     if model.has_probabilities:
         result.probabilities = model.predict_proba(result.hist)[0]  # (K,)
     result.predicted = model.classes[int(result.scores.argmax())]
-    result.image_rgb = _thumbnail(image)
+    result.thumbnail = _thumbnail(image)
     result.seconds = time.perf_counter() - start
     return result
 

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 # Hue names at their angle on the colour wheel (degrees); OpenCV's H 0-180 is degrees / 2.
-_HUE_NAMES = [(0, "red"), (30, "orange"), (60, "yellow"), (90, "chartreuse"), (120, "green"),
+_HUE_NAMES = [(0, "red"), (20, "red-orange"), (35, "orange"), (60, "yellow"), (90, "chartreuse"), (120, "green"),
               (150, "spring green"), (180, "cyan"), (210, "azure"), (240, "blue"),
               (270, "violet"), (300, "magenta"), (330, "rose"), (360, "red")]
 
@@ -63,8 +63,8 @@ def _css(rgb) -> str:
 
 
 def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> go.Figure:
-    """Heat map of the pixels over hue x saturation (value summed out), a strip of each hue's
-    colour under it, and the value (brightness) marginal beside it."""
+    """Heat map of the pixels over hue x saturation (value summed out, each cell labelled with
+    its % of pixels), a strip of each hue's colour under it, and the value (brightness) beside it."""
     shares = pixel_shares(hist, bins)  # (H, S, V)
     hb, sb, vb = shares.shape
     hs = shares.sum(axis=2).T * 100  # (S, H): rows saturation, columns hue, % of pixels
@@ -73,16 +73,17 @@ def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> 
     sat_y = [f"{100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}%" for j in range(sb)]
     val_y = [f"{100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%" for k in range(vb)]
     colors = bin_colors(bins)
+    cell_text = [[f"{x:.0f}%" if x >= 0.5 else "" for x in row] for row in hs]
 
     fig = make_subplots(
-        rows=2, cols=2, column_widths=[0.75, 0.25], row_heights=[0.88, 0.12],
-        horizontal_spacing=0.12, vertical_spacing=0.02, shared_xaxes=True,
-        subplot_titles=("Pixels by hue and saturation", "Brightness (value)", None, None),
+        rows=2, cols=2, column_widths=[0.72, 0.28], row_heights=[0.9, 0.1],
+        horizontal_spacing=0.1, vertical_spacing=0.015,
+        subplot_titles=("Pixels by hue and saturation (% of the image)", "Brightness (value)", None, None),
         specs=[[{}, {"rowspan": 2}], [{}, None]],
     )
     fig.add_trace(go.Heatmap(
-        x=hue_x, y=sat_y, z=hs, colorscale="Greys", zmin=0,
-        colorbar=dict(title="% pixels", x=0.64, len=0.8, y=0.55),
+        x=hue_x, y=sat_y, z=hs, colorscale="Greys", zmin=0, showscale=False,
+        text=cell_text, texttemplate="%{text}", xgap=1, ygap=1,
         hovertemplate="hue %{x}<br>saturation %{y}<br>%{z:.1f}% of pixels<extra></extra>",
     ), row=1, col=1)
     # The strip: each hue at full saturation and brightness, so a reader can name the columns.
@@ -94,15 +95,16 @@ def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> 
         x=value, y=val_y, orientation="h",
         marker_color=[_css(colors[0, 0, k]) for k in range(vb)],  # grey levels, dark to light
         marker_line=dict(color="black", width=0.5),
+        text=[f"{x:.0f}%" if x >= 0.5 else "" for x in value], textposition="outside",
         hovertemplate="value %{y}: %{x:.1f}% of pixels<extra></extra>", showlegend=False,
     ), row=1, col=2)
     fig.update_yaxes(title_text="saturation", row=1, col=1)
     fig.update_yaxes(visible=False, row=2, col=1)
-    fig.update_xaxes(showticklabels=False, row=1, col=1)
-    fig.update_xaxes(tickangle=-45, row=2, col=1)
-    fig.update_xaxes(title_text="% of pixels", row=1, col=2)
+    fig.update_xaxes(showticklabels=False, matches="x3", row=1, col=1)
+    fig.update_xaxes(tickangle=-35, row=2, col=1)
+    fig.update_xaxes(title_text="% of pixels", range=[0, max(value.max() * 1.3, 1)], row=1, col=2)
     fig.update_yaxes(title_text="value", row=1, col=2)
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), bargap=0)
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), bargap=0)
     return fig
 
 
@@ -120,7 +122,7 @@ def top_bins(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> 
         i, j, k = np.unravel_index(idx, shares.shape)
         out.append({
             "index": int(idx), "share": float(flat[idx]), "rgb": tuple(int(c) for c in colors[i, j, k]),
-            "label": f"{hue_label(i, hb)}, sat {100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}%, "
+            "label": f"{hue_label(i, hb)} · sat {100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}% · "
                      f"val {100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%",
         })
     return out
@@ -136,7 +138,8 @@ def top_bins_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 
         hovertemplate="%{y}<br>%{x:.1f}% of pixels<extra></extra>",
     ))
     fig.update_layout(
-        title=f"The {len(rows)} colour bins with the most pixels", xaxis_title="% of pixels",
+        title=f"The {len(rows)} colour bins with the most pixels",
+        xaxis=dict(title="% of pixels", range=[0, max([100 * r["share"] for r in rows], default=1) * 1.15]),
         height=max(220, 32 * len(rows) + 90), margin=dict(l=10, r=40, t=40, b=10),
     )
     return fig

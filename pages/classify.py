@@ -14,6 +14,8 @@ from core.model import list_saved_models
 from core.model_store import ModelFormatError, SavedModel
 from core.urlstate import encode_state
 
+IMAGE_MB = 50  # per image: far above any photo; the server's limit is set for dataset zips
+MODEL_MB = 5  # a 16x16x16-bin model with 10 classes is ~330 KB
 CARDS_MAX = 6  # more images than this: the table, plus the details of the one picked
 RESULTS = "_classify_results"  # session cache: (model key, file id) -> ImageResult
 
@@ -34,7 +36,7 @@ def _saved_label(path, model: SavedModel) -> str:
 
 def _uploaded_model() -> SavedModel | None:
     with st.expander("Use a model file instead (downloaded from the Train page)"):
-        up = st.file_uploader("Model file (.npz)", type=["npz"], key="model_file")
+        up = st.file_uploader("Model file (.npz)", type=["npz"], key="model_file", max_upload_size=MODEL_MB)
     if up is None:
         return None
     try:
@@ -120,7 +122,7 @@ def _quick_train() -> None:
 def gather_files() -> list[tuple[str, str, bytes]]:
     """(file id, name, bytes) of every upload and the camera snapshot."""
     ups = st.file_uploader("Images to classify", type=list(cl.UPLOAD_TYPES), accept_multiple_files=True,
-                           key="uploads", help="JPEG, PNG, BMP or WebP; one or many.")
+                           key="uploads", max_upload_size=IMAGE_MB, help="JPEG, PNG, BMP or WebP; one or many.")
     files = [(u.file_id, u.name, u.getvalue()) for u in ups or []]
     if st.toggle("Take a photo with the camera", key="use_camera",
                  help="The browser asks for the camera only when this is on."):
@@ -158,7 +160,7 @@ def show_answer(r: cl.ImageResult, threshold: float) -> None:
 def show_card(model: SavedModel, r: cl.ImageResult, i: int, threshold: float, open_why: bool) -> None:
     with st.container(border=True):
         left, right = st.columns([1, 2])
-        left.image(r.image_rgb, caption=r.name)
+        left.image(r.thumbnail, caption=r.name)
         with right:
             show_answer(r, threshold)
             if r.probabilities is not None:
@@ -173,9 +175,8 @@ def show_why(model: SavedModel, r: cl.ImageResult, i: int) -> None:
     st.markdown(f"**What the model sees**: the image's HSV colour histogram "
                 f"({'x'.join(map(str, model.bins))} bins = {len(r.hist)} numbers), nothing else: "
                 "no shapes, no ears, no whiskers.")
-    a, b = st.columns([3, 2])
-    a.plotly_chart(hue_saturation_figure(r.hist, model.bins), key=f"hs_{i}")
-    b.plotly_chart(top_bins_figure(r.hist, model.bins), key=f"top_{i}")
+    st.plotly_chart(hue_saturation_figure(r.hist, model.bins), key=f"hs_{i}")
+    st.plotly_chart(top_bins_figure(r.hist, model.bins), key=f"top_{i}")
     st.markdown("**The scores**: one per class, $s_j = W_j \\cdot x + b_j$ over those numbers.")
     st.info(cl.probability_note(model))
     true_class = st.selectbox("Which class is really in the picture?", model.classes,
