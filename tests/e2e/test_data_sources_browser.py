@@ -1,7 +1,6 @@
 """A real browser: the empty data folder's demo, a zip upload, and the download button."""
 from __future__ import annotations
 
-import io
 import os
 import re
 import threading
