@@ -198,7 +198,7 @@ def tex_name(name: str) -> str:
 def class_rows(k: int) -> tuple[list[str], list[float]]:
     names, scores = [], []
     for i in range(k):
-        c_name, c_slider, c_number, c_remove = st.columns([2.2, 4, 1.8, 0.7], vertical_alignment="bottom")
+        c_name, c_slider, c_number, c_remove = st.columns([2, 3.5, 1.8, 0.9], vertical_alignment="bottom")
         name = c_name.text_input(f"Class {i + 1} name", key=f"name_{i}", max_chars=60)
         label = name.strip() or f"class {i + 1}"
         c_slider.slider(f"score of {label}", -SCORE_LIMIT, SCORE_LIMIT, step=0.01, key=f"slider_{i}",
@@ -206,7 +206,7 @@ def class_rows(k: int) -> tuple[list[str], list[float]]:
         score = c_number.number_input(f"exact score of {label}", -SCORE_LIMIT, SCORE_LIMIT, step=0.01,
                                       format="%.4f", key=f"number_{i}", on_change=on_number, args=(i,),
                                       label_visibility="hidden")
-        c_remove.button(":material/delete:", key=f"remove_{i}", help=f"Remove {label}",
+        c_remove.button("✕", key=f"remove_{i}", help=f"Remove {label}",
                         on_click=remove_class, args=(i,), disabled=k <= MIN_CLASSES)
         names.append(name)
         scores.append(clamp_score(score if score is not None else ss[f"slider_{i}"]))
