@@ -201,9 +201,10 @@ def _reports(post, hinge) -> None:
     for col, result, title in ((left, post, "Softmax: SGDClassifier(loss='log_loss')"),
                                (right, hinge, "Linear SVM: SGDClassifier(loss='hinge')")):
         col.markdown(f"**{title}** — accuracy {result.accuracy:.1%}")
-        col.dataframe(_report_frame(result), key=f"report_{result.config.loss}",
-                      column_config={k: st.column_config.NumberColumn(format="%.2f")
-                                     for k in ("precision", "recall", "f1-score")})
+        table = _report_frame(result).style.format(  # blanks where sklearn prints none
+            "{:.2f}", na_rep="", subset=["precision", "recall", "f1-score"]
+        ).format("{:.0f}", subset=["support"])
+        col.table(table)
         with col.expander("As the post prints it"):
             st.code(result.report_text, language=None)
 

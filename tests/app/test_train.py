@@ -45,7 +45,7 @@ def _train(name="pets", at=None):
 
 
 def _reports(at):
-    return [d.value for d in at.dataframe if "precision" in d.value.columns]
+    return [t.value for t in at.table if "precision" in t.value.columns]
 
 
 def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25):
@@ -236,12 +236,13 @@ def test_a_dataset_removed_between_choosing_and_training_says_so(monkeypatch):
 
 def test_a_second_session_training_the_same_dataset_waits_then_trains():
     root = _dataset()
+    at = _choose(open_page(PAGE), "pets")
     lock = M.dataset_lock(root)
-    lock.acquire()
-    threading.Timer(1.0, lock.release).start()  # the "other session" finishes after 1 s
+    lock.acquire()  # the "other session" is training now and finishes after 1 s
+    threading.Timer(1.0, lock.release).start()
     t0 = time.perf_counter()
-    at = _train()
-    assert time.perf_counter() - t0 >= 0.9
+    at.button(key="train").click().run()
+    assert time.perf_counter() - t0 >= 0.9 and not at.exception
     assert any(c.value.startswith("Waited") for c in at.caption)
     assert _reports(at) and "trained_model" in at.session_state
     assert lock.acquire(blocking=False)  # released again
