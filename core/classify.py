@@ -113,10 +113,13 @@ def classify_one(model: SavedModel, name: str, data: bytes) -> ImageResult:
         return result
     try:
         image = decode_image(data, fast=model.fast)  # (h, w, 3) BGR uint8, EXIF-rotated
+        result.hist = color_histogram(image, bins=model.bins)  # (prod(bins),) float32
     except ImageError as exc:
         result.error = str(exc)
         return result
-    result.hist = color_histogram(image, bins=model.bins)  # (prod(bins),) float32
+    except (cv2.error, MemoryError, ValueError) as exc:  # a decoder's own failure: still one file's problem
+        result.error = f"could not be read ({type(exc).__name__})"
+        return result
     result.scores = model.class_scores(result.hist)[0]  # (K,)
     if model.has_probabilities:
         result.probabilities = model.predict_proba(result.hist)[0]  # (K,)

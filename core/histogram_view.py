@@ -12,11 +12,11 @@ share of the image's pixels in each bin: the figures speak in "% of pixels".
 from __future__ import annotations
 
 import colorsys
+import functools
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 # Hue names at their angle on the colour wheel (degrees); OpenCV's H 0-180 is degrees / 2.
 _HUE_NAMES = [(0, "red"), (20, "red-orange"), (35, "orange"), (60, "yellow"), (90, "chartreuse"), (120, "green"),
@@ -39,13 +39,19 @@ def pixel_shares(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> np.ndarra
 
 def bin_colors(bins: Sequence[int] = (8, 8, 8)) -> np.ndarray:
     """The RGB colour (0-255) at the centre of every bin, shape (h_bins, s_bins, v_bins, 3)."""
-    hb, sb, vb = (int(b) for b in bins)
+    return _bin_colors(tuple(int(b) for b in bins))
+
+
+@functools.lru_cache(maxsize=8)
+def _bin_colors(bins: tuple[int, int, int]) -> np.ndarray:
+    hb, sb, vb = bins
     out = np.empty((hb, sb, vb, 3), np.uint8)
     for i in range(hb):
         for j in range(sb):
             for k in range(vb):
                 rgb = colorsys.hsv_to_rgb((i + 0.5) / hb, (j + 0.5) / sb, (k + 0.5) / vb)
                 out[i, j, k] = np.round(np.array(rgb) * 255)
+    out.flags.writeable = False  # shared by every caller
     return out
 
 
@@ -64,7 +70,10 @@ def _css(rgb) -> str:
 
 def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> go.Figure:
     """Heat map of the pixels over hue x saturation (value summed out, each cell labelled with
-    its % of pixels), a strip of each hue's colour under it, and the value (brightness) beside it."""
+    its % of pixels), a strip of each hue's colour under it, and the value (brightness) beside it.
+
+    The three panels are laid out by axis domains, not make_subplots: 7 ms instead of 50 ms,
+    and this figure is drawn on every upload."""
     shares = pixel_shares(hist, bins)  # (H, S, V)
     hb, sb, vb = shares.shape
     hs = shares.sum(axis=2).T * 100  # (S, H): rows saturation, columns hue, % of pixels
@@ -74,38 +83,39 @@ def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> 
     val_y = [f"{100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%" for k in range(vb)]
     colors = bin_colors(bins)
     cell_text = [[f"{x:.0f}%" if x >= 0.5 else "" for x in row] for row in hs]
-
-    fig = make_subplots(
-        rows=2, cols=2, column_widths=[0.72, 0.28], row_heights=[0.9, 0.1],
-        horizontal_spacing=0.1, vertical_spacing=0.015,
-        subplot_titles=("Pixels by hue and saturation (% of the image)", "Brightness (value)", None, None),
-        specs=[[{}, {"rowspan": 2}], [{}, None]],
-    )
-    fig.add_trace(go.Heatmap(
+    heat = go.Heatmap(
         x=hue_x, y=sat_y, z=hs, colorscale="Greys", zmin=0, showscale=False,
-        text=cell_text, texttemplate="%{text}", xgap=1, ygap=1,
+        text=cell_text, texttemplate="%{text}", xgap=1, ygap=1, xaxis="x", yaxis="y",
         hovertemplate="hue %{x}<br>saturation %{y}<br>%{z:.1f}% of pixels<extra></extra>",
-    ), row=1, col=1)
+    )
     # The strip: each hue at full saturation and brightness, so a reader can name the columns.
-    fig.add_trace(go.Bar(
+    strip = go.Bar(
         x=hue_x, y=[1] * hb, marker_color=[_css(colors[i, -1, -1]) for i in range(hb)],
-        hoverinfo="x", showlegend=False,
-    ), row=2, col=1)
-    fig.add_trace(go.Bar(
-        x=value, y=val_y, orientation="h",
+        hoverinfo="x", showlegend=False, xaxis="x3", yaxis="y3",
+    )
+    brightness = go.Bar(
+        x=value, y=val_y, orientation="h", xaxis="x2", yaxis="y2",
         marker_color=[_css(colors[0, 0, k]) for k in range(vb)],  # grey levels, dark to light
         marker_line=dict(color="black", width=0.5),
         text=[f"{x:.0f}%" if x >= 0.5 else "" for x in value], textposition="outside",
         hovertemplate="value %{y}: %{x:.1f}% of pixels<extra></extra>", showlegend=False,
-    ), row=1, col=2)
-    fig.update_yaxes(title_text="saturation", row=1, col=1)
-    fig.update_yaxes(visible=False, row=2, col=1)
-    fig.update_xaxes(showticklabels=False, matches="x3", row=1, col=1)
-    fig.update_xaxes(tickangle=-35, row=2, col=1)
-    fig.update_xaxes(title_text="% of pixels", range=[0, max(value.max() * 1.3, 1)], row=1, col=2)
-    fig.update_yaxes(title_text="value", row=1, col=2)
-    fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), bargap=0)
-    return fig
+    )
+    top = 0.12  # the strip takes the bottom 10% of the heat map's column
+    title = dict(xref="paper", yref="paper", y=1.0, yanchor="bottom", showarrow=False,
+                 font=dict(size=14))
+    layout = dict(
+        height=460, margin=dict(l=10, r=10, t=40, b=10), bargap=0, showlegend=False,
+        xaxis=dict(domain=[0, 0.68], anchor="y", matches="x3", showticklabels=False),
+        yaxis=dict(domain=[top, 1], anchor="x", title="saturation"),
+        xaxis3=dict(domain=[0, 0.68], anchor="y3", tickangle=-35),
+        yaxis3=dict(domain=[0, top - 0.015], anchor="x3", visible=False),
+        xaxis2=dict(domain=[0.8, 1], anchor="y2", title="% of pixels",
+                    range=[0, max(float(value.max()) * 1.3, 1)]),
+        yaxis2=dict(domain=[top, 1], anchor="x2", title="value"),
+        annotations=[dict(title, x=0.34, text="Pixels by hue and saturation (% of the image)"),
+                     dict(title, x=0.9, text="Brightness (value)")],
+    )
+    return go.Figure(data=[heat, strip, brightness], layout=layout)
 
 
 def top_bins(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> list[dict]:
@@ -154,16 +164,18 @@ def probability_figure(classes: Sequence[str], probabilities: Sequence[float],
     best = int(p.argmax())
     sure = threshold is None or p[best] >= threshold
     colors = ["#1f77b4" if i == best and sure else "#9aa5b1" for i in range(p.size)]
-    fig = go.Figure(go.Bar(
+    bars = go.Bar(
         x=p, y=list(classes), orientation="h", marker_color=colors,
         text=[f"{x:.3f}" for x in p], textposition="outside",
         hovertemplate="%{y}: %{x:.4f}<extra></extra>",
-    ))
-    if threshold is not None:
-        fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728",
-                      annotation_text=f"threshold {threshold:.2f}", annotation_position="top")
-    fig.update_layout(
+    )
+    layout = dict(
         xaxis=dict(range=[0, 1.12], title="probability"), yaxis=dict(autorange="reversed"),
         height=max(160, 40 * p.size + 80), margin=dict(l=10, r=10, t=30, b=10),
     )
-    return fig
+    if threshold is not None:  # drawn in the layout (add_vline costs 10 ms per figure)
+        layout["shapes"] = [dict(type="line", x0=threshold, x1=threshold, y0=0, y1=1, yref="paper",
+                                 line=dict(color="#d62728", dash="dash"))]
+        layout["annotations"] = [dict(x=threshold, y=1, yref="paper", yanchor="bottom", showarrow=False,
+                                      text=f"threshold {threshold:.2f}")]
+    return go.Figure(data=[bars], layout=layout)

@@ -17,7 +17,7 @@ from core.urlstate import encode_state
 IMAGE_MB = 50  # per image: far above any photo; the server's limit is set for dataset zips
 MODEL_MB = 5  # a 16x16x16-bin model with 10 classes is ~330 KB
 CARDS_MAX = 6  # more images than this: the table, plus the details of the one picked
-RESULTS = "_classify_results"  # session cache: (model key, file id) -> ImageResult
+RESULTS = "_classify_results"  # session cache: (model key, file id) -> (ImageResult, its figures)
 
 
 # -- which model -------------------------------------------------------------------
@@ -132,15 +132,22 @@ def gather_files() -> list[tuple[str, str, bytes]]:
     return files
 
 
-def classify_files(model: SavedModel, files) -> list[cl.ImageResult]:
-    """Each file once per model: a rerun (threshold, true class) reuses the results."""
+def classify_files(model: SavedModel, files) -> list[tuple[cl.ImageResult, dict]]:
+    """Each file once per model: a rerun (threshold, true class) reuses the result and the
+    figures already drawn for it (a dict the cards fill)."""
     key = _model_key(model)
     cache = st.session_state.get(RESULTS, {})
     fresh = {}
     for file_id, name, data in files:
-        fresh[(key, file_id)] = cache.get((key, file_id)) or cl.classify_one(model, name, data)
+        fresh[(key, file_id)] = cache.get((key, file_id)) or (cl.classify_one(model, name, data), {})
     st.session_state[RESULTS] = fresh  # forget files no longer uploaded
     return [fresh[(key, file_id)] for file_id, _, _ in files]
+
+
+def _figure(figs: dict, name, build):
+    if name not in figs:
+        figs[name] = build()
+    return figs[name]
 
 
 # -- showing one image -------------------------------------------------------------
@@ -157,26 +164,28 @@ def show_answer(r: cl.ImageResult, threshold: float) -> None:
         st.success(f"**{answer}** with probability {r.confidence:.1%}")
 
 
-def show_card(model: SavedModel, r: cl.ImageResult, i: int, threshold: float, open_why: bool) -> None:
+def show_card(model: SavedModel, r: cl.ImageResult, figs: dict, i: int, threshold: float,
+              open_why: bool) -> None:
     with st.container(border=True):
         left, right = st.columns([1, 2])
         left.image(r.thumbnail, caption=r.name)
         with right:
             show_answer(r, threshold)
             if r.probabilities is not None:
-                st.plotly_chart(probability_figure(model.classes, r.probabilities, threshold),
-                                key=f"proba_{i}")
+                fig = _figure(figs, ("proba", threshold),
+                              lambda: probability_figure(model.classes, r.probabilities, threshold))
+                st.plotly_chart(fig, key=f"proba_{i}")
             st.caption(f"Decoded, described and scored in {1000 * r.seconds:.0f} ms.")
         with st.expander("Why this answer?", expanded=open_why):
-            show_why(model, r, i)
+            show_why(model, r, figs, i)
 
 
-def show_why(model: SavedModel, r: cl.ImageResult, i: int) -> None:
+def show_why(model: SavedModel, r: cl.ImageResult, figs: dict, i: int) -> None:
     st.markdown(f"**What the model sees**: the image's HSV colour histogram "
                 f"({'x'.join(map(str, model.bins))} bins = {len(r.hist)} numbers), nothing else: "
                 "no shapes, no ears, no whiskers.")
-    st.plotly_chart(hue_saturation_figure(r.hist, model.bins), key=f"hs_{i}")
-    st.plotly_chart(top_bins_figure(r.hist, model.bins), key=f"top_{i}")
+    st.plotly_chart(_figure(figs, "hs", lambda: hue_saturation_figure(r.hist, model.bins)), key=f"hs_{i}")
+    st.plotly_chart(_figure(figs, "top", lambda: top_bins_figure(r.hist, model.bins)), key=f"top_{i}")
     st.markdown("**The scores**: one per class, $s_j = W_j \\cdot x + b_j$ over those numbers.")
     st.info(cl.probability_note(model))
     true_class = st.selectbox("Which class is really in the picture?", model.classes,
@@ -219,19 +228,20 @@ def show_table_of_all(model: SavedModel, results, threshold: float) -> None:
                        mime="text/csv", key="csv", icon=":material/download:")
 
 
-def show_results(model: SavedModel, results, threshold: float) -> None:
+def show_results(model: SavedModel, classified, threshold: float) -> None:
+    results = [r for r, _ in classified]
     for r in results:
         if not r.ok:
             st.error(f"**{r.name}**: {r.error}")
-    good = [(i, r) for i, r in enumerate(results) if r.ok]
+    good = [(i, r, figs) for i, (r, figs) in enumerate(classified) if r.ok]
     if len(results) > 1:
         show_table_of_all(model, results, threshold)
     if len(good) > CARDS_MAX:
-        names = {i: f"{r.name} ({r.answer(threshold)})" for i, r in good}
+        names = {i: f"{r.name} ({r.answer(threshold)})" for i, r, _ in good}
         pick = st.selectbox("Show the details of", list(names), format_func=names.get, key="detail")
-        good = [(i, r) for i, r in good if i == pick]
-    for i, r in good:
-        show_card(model, r, i, threshold, open_why=len(good) == 1)
+        good = [g for g in good if g[0] == pick]
+    for i, r, figs in good:
+        show_card(model, r, figs, i, threshold, open_why=len(good) == 1)
 
 
 # -- the page ----------------------------------------------------------------------
