@@ -48,10 +48,10 @@ def _reports(at):
     return [t.value for t in at.table if "precision" in t.value.columns]
 
 
-def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25):
+def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25, fast=True, bins=(8, 8, 8)):
     """The post's softmax.py, run by hand on the same features."""
     ds = load_dataset(root)
-    feats = extract_features(ds.paths, bins=(8, 8, 8), fast=True, cache_dir=False)
+    feats = extract_features(ds.paths, bins=bins, fast=fast, cache_dir=False)
     label_of = dict(zip(ds.paths, ds.labels))
     le = LabelEncoder()
     y = le.fit_transform([label_of[p] for p in feats.paths])
@@ -86,6 +86,7 @@ def test_report_equals_sklearns_on_the_same_split_and_hinge_is_beside_it():
     _assert_table_is_report(hinge, h_report)
     assert _metric(at, "Linear SVM (hinge) accuracy") == f"{h_acc:.1%}"
     assert _metric(at, "Images (train / test)") == "24 / 8"
+    assert any(c.value.startswith("On the diagonal") for c in at.caption)  # reliability (binary)
 
 
 def test_the_model_is_kept_for_classify_and_saved_to_disk():
@@ -126,6 +127,27 @@ def test_changing_a_parameter_retrains():
     assert at.session_state["trained_model"].meta["config"]["epochs"] == 3
     at.slider(key="test_size").set_value(0.5).run()
     assert _metric(at, "Images (train / test)") == "16 / 16"
+
+
+def test_exact_features_and_other_bins_retrain_with_those_features():
+    root = _dataset()
+    at = _train()
+    at.toggle(key="fast").set_value(False).run()
+    _assert_table_is_report(_reports(at)[0], _by_hand(root, fast=False)[0])
+    at.selectbox(key="bins").set_value((4, 4, 4)).run()
+    _assert_table_is_report(_reports(at)[0], _by_hand(root, fast=False, bins=(4, 4, 4))[0])
+    model = at.session_state["trained_model"]
+    assert model.bins == (4, 4, 4) and model.fast is False and model.n_features == 64
+
+
+def test_three_classes_train_without_a_reliability_plot():
+    root = _dataset("zoo", per_class=12, classes=("bird", "cat", "dog"))
+    at = _train("zoo")
+    _assert_table_is_report(_reports(at)[0], _by_hand(root)[0])
+    gaps = next(d.value for d in at.dataframe if "gap" in d.value.columns)
+    assert {"P(bird)", "P(cat)", "P(dog)"} <= set(gaps.columns)
+    assert at.session_state["trained_model"].classes == ("bird", "cat", "dog")
+    assert not any(c.value.startswith("On the diagonal") for c in at.caption)
 
 
 def test_synthetic_demo_set_carries_a_banner():
