@@ -127,7 +127,9 @@ def test_hand_off_opens_the_explain_page_with_the_images_scores(binary):
     z = est.decision_function(post_histogram(image)[None].astype(np.float64))[0]
     assert state.scores == pytest.approx((0.0, z), abs=1e-12)
     np.testing.assert_allclose(softmax(state.scores), sklearn_proba(est, data), atol=1e-12)
-    assert at.title[0].value.startswith("Explain")  # we are on the Explain page now
+    assert at.title[0].value.startswith("Explain")  # we are on the Explain page now, with our scores
+    assert [at.number_input(key=f"number_{j}").value for j in range(2)] == pytest.approx([0.0, z], abs=1e-9)
+    assert at.radio(key="target").value == 1  # the true class the user chose: dog
 
 
 def test_no_model_offers_one_click_training_on_the_synthetic_demo():
