@@ -13,7 +13,7 @@ import streamlit as st
 from core import softmax as sm
 from core.explain_charts import gradient_figure, loss_curve_figure, probability_figure
 from core.urlstate import (
-    MAX_CLASSES, MIN_CLASSES, PARAMS, SCORE_LIMIT, TEMPERATURE_MAX, TEMPERATURE_MIN,
+    MAX_CLASSES, MIN_CLASSES, NAME_MAX, PARAMS, SCORE_LIMIT, TEMPERATURE_MAX, TEMPERATURE_MIN,
     BASES, ExplainState, decode_state, default_state, encode_state, unique_names,
 )
 
@@ -199,7 +199,7 @@ def class_rows(k: int) -> tuple[list[str], list[float]]:
     names, scores = [], []
     for i in range(k):
         c_name, c_slider, c_number, c_remove = st.columns([2, 3.5, 1.8, 0.9], vertical_alignment="bottom")
-        name = c_name.text_input(f"Class {i + 1} name", key=f"name_{i}", max_chars=60)
+        name = c_name.text_input(f"Class {i + 1} name", key=f"name_{i}", max_chars=NAME_MAX)
         label = name.strip() or f"class {i + 1}"
         c_slider.slider(f"score of {label}", -SCORE_LIMIT, SCORE_LIMIT, step=0.01, key=f"slider_{i}",
                         on_change=on_slider, args=(i,))
