@@ -187,6 +187,17 @@ def as_text(df: pd.DataFrame) -> pd.DataFrame:
     return df.apply(lambda col: col.map(fmt) if col.dtype.kind == "f" else col)
 
 
+def tex_num(x: float) -> str:
+    """fmt() for LaTeX: 2.868e-177 -> 2.868 \\times 10^{-177}, inf -> \\infty."""
+    if math.isinf(x):
+        return r"\infty"
+    text = fmt(x)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
 def tex_name(name: str) -> str:
     """A class name that is safe inside \\text{} in KaTeX."""
     safe = "".join(c for c in name if c.isalnum() or c in " -.,:()'")
@@ -262,9 +273,9 @@ def formulas(s: ExplainState, z: np.ndarray, p: np.ndarray, loss: float) -> None
     with np.errstate(over="ignore"):
         num, den = math.exp(z[s.target]) if z[s.target] < 709 else math.inf, np.exp(z).sum()
     st.latex(rf"p_{{\text{{{y}}}}} = \frac{{e^{{s_{{\text{{{y}}}}}{over_t}}}}}{{\sum_j e^{{s_j{over_t}}}}}"
-             rf" = \frac{{{fmt(num)}}}{{{fmt(den)}}} = {fmt(p[s.target])}")
-    st.latex(rf"L = -{LOG_SYMBOL[s.base]} p_{{\text{{{y}}}}} = -{LOG_SYMBOL[s.base]} {fmt(p[s.target])}"
-             rf" = {fmt(loss)}")
+             rf" = \frac{{{tex_num(num)}}}{{{tex_num(den)}}} = {tex_num(p[s.target])}")
+    st.latex(rf"L = -{LOG_SYMBOL[s.base]} p_{{\text{{{y}}}}} = -{LOG_SYMBOL[s.base]} {tex_num(p[s.target])}"
+             rf" = {tex_num(loss)}")
 
 
 def headline(s: ExplainState, p: np.ndarray, loss: float) -> None:

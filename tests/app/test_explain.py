@@ -298,3 +298,13 @@ def test_huge_temperature_effects_stay_finite(at):
     assert metric(at, "p(airplane)") == "1.0000"
     assert math.isinf(post_table(at)["exp(s/T)"]["airplane"])
     assert "overflows" in texts(at.caption)
+
+
+def test_names_with_markup_and_latex_and_off_grid_values_render():
+    at = open_link({"classes": "a%2Cb,<b>x</b>,$\\frac{1}{2}$,{}^_", "scores": "3.14159265,1,2,-49.99999",
+                    "temperature": "0.123"})
+    assert not at.warning
+    assert list(post_table(at).index) == ["a,b", "<b>x</b>", "$\\frac{1}{2}$", "{}^_"]
+    assert at.slider(key="temperature").value == 0.123
+    assert metric(at, "loss, nats") == f"{sm.cross_entropy([3.14159265, 1, 2, -49.99999], 3, temperature=0.123):.4f}"
+    assert r"\times 10^{" in texts(at.latex)  # tiny probabilities in LaTeX's own notation
