@@ -74,8 +74,11 @@ def log_softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     Subtracting the max first keeps every exponent <= 0, so nothing overflows
     and the largest term is exactly 1 (the sum never underflows to 0).
     """
-    z = as_scores(scores) / check_temperature(temperature)  # (K,)
-    shifted = z - z.max()  # (K,), max is 0
+    s, t = as_scores(scores), check_temperature(temperature)  # (K,)
+    # Shift before dividing: s / T alone overflows to inf (then nan) for huge s or tiny T.
+    # A gap wider than float64 holds becomes -inf, i.e. a probability of exactly 0.
+    with np.errstate(over="ignore"):
+        shifted = (s - s.max()) / t  # (K,), max is 0
     return shifted - np.log(np.sum(np.exp(shifted)))
 
 
@@ -173,10 +176,10 @@ def loss_curve(scores: ArrayLike, target: int, grid: ArrayLike,
     g = np.asarray(grid, dtype=np.float64)  # (G,)
     z = np.tile(s, (g.size, 1))  # (G, K)
     z[:, y] = g
-    z /= check_temperature(temperature)
-    zmax = z.max(axis=1, keepdims=True)  # (G, 1)
-    lse = zmax[:, 0] + np.log(np.exp(z - zmax).sum(axis=1))  # (G,)
-    return (lse - z[:, y]) / math.log(check_base(base))
+    with np.errstate(over="ignore"):  # as in log_softmax: shift first, then divide by T
+        shifted = (z - z.max(axis=1, keepdims=True)) / check_temperature(temperature)  # (G, K)
+    lse = np.log(np.exp(shifted).sum(axis=1))  # (G,)
+    return (lse - shifted[:, y]) / math.log(check_base(base))
 
 
 def rank_of_target(scores: ArrayLike, target: int) -> int:
@@ -220,6 +223,7 @@ def naive_softmax(scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 def overflow_view(scores: ArrayLike) -> OverflowView:
     s = as_scores(scores)
     naive_exp, naive_p = naive_softmax(s)
-    shifted = s - s.max()
+    with np.errstate(over="ignore"):  # a gap past float64's range is -inf: exp gives 0
+        shifted = s - s.max()
     stable_exp = np.exp(shifted)
     return OverflowView(s, naive_exp, naive_p, shifted, stable_exp, stable_exp / stable_exp.sum())
