@@ -28,7 +28,9 @@ MIN_CLASSES, MAX_CLASSES = 2, 10
 SCORE_LIMIT = 50.0  # sliders span -50..50: wide enough for a real linear model's scores
 TEMPERATURE_MIN, TEMPERATURE_MAX = 0.05, 10.0
 NAME_MAX = 40  # characters; longer names break the table layout
-VALUE_MAX = 2000  # characters per parameter; anything longer is not a state we wrote
+# Characters per parameter; anything longer is not a state we wrote. The longest we write:
+# MAX_CLASSES names of NAME_MAX characters, each up to 4 UTF-8 bytes = 12 characters as %XX.
+VALUE_MAX = MAX_CLASSES * (NAME_MAX * 12 + 1)
 BASES = {"e": math.e, "10": 10.0, "2": 2.0}
 
 
@@ -92,6 +94,7 @@ def unique_names(names: list[str]) -> tuple[list[str], list[str]]:
     """Empty names become 'class N', long ones are cut, repeats get ' (2)'. Returns (names, messages)."""
     out, messages, seen = [], [], set()
     for i, raw in enumerate(names):
+        raw = raw.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot go in a URL
         name = " ".join(raw.split())  # no newlines or tabs in a label
         if not name:
             name = f"class {i + 1}"
