@@ -17,8 +17,16 @@ def confusion_figure(cm, classes) -> go.Figure:
         text=cm.astype(str), texttemplate="%{text}", textfont={"size": 16},
         hovertemplate="actual %{y}, predicted %{x}: %{z} images<extra></extra>",
     ))
+    # An invisible marker on each cell: plotly heatmaps do not report clicks, scatter points do.
+    actual, predicted = np.meshgrid(classes, classes, indexing="ij")
+    fig.add_trace(go.Scatter(
+        x=predicted.ravel(), y=actual.ravel(), mode="markers", showlegend=False,
+        customdata=np.stack([actual.ravel(), predicted.ravel()], axis=1),
+        marker=dict(symbol="square", size=max(20, 120 // len(classes)), opacity=0.01),
+        hovertemplate="actual %{y}, predicted %{x}: click to see the images<extra></extra>",
+    ))
     fig.update_layout(title="Confusion matrix (test images)", height=180 + 60 * len(classes),
-                      margin=dict(l=60, r=20, t=50, b=50))
+                      margin=dict(l=60, r=20, t=50, b=50), clickmode="event+select")
     fig.update_xaxes(title="predicted", side="bottom")
     fig.update_yaxes(title="actual", autorange="reversed")  # first class on top, as printed
     return fig

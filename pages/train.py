@@ -211,17 +211,32 @@ def _reports(post, hinge) -> None:
 
 def _confusion(post) -> None:
     left, right = st.columns([2, 3])
-    left.plotly_chart(charts.confusion_figure(post.confusion, post.classes), key="confusion")
+    with left:
+        event = st.plotly_chart(charts.confusion_figure(post.confusion, post.classes),
+                                key="confusion", on_select="rerun", selection_mode="points")
+    _clicked_cell(event, post.classes)
     with right:
-        st.markdown("**See the images in a cell**")
+        st.markdown("**See the images in a cell** (click it, or choose it here)")
         a, p = st.columns(2)
+        for key, default in (("cm_actual", post.classes[0]), ("cm_predicted", post.classes[1])):
+            if st.session_state.get(key) not in post.classes:  # first run, or another dataset
+                st.session_state[key] = default  # off the diagonal: the first mistakes
         actual = a.selectbox("Actual", post.classes, key="cm_actual")
-        predicted = p.selectbox("Predicted", post.classes, key="cm_predicted",
-                                index=min(1, len(post.classes) - 1))
+        predicted = p.selectbox("Predicted", post.classes, key="cm_predicted")
         rows = M.cell_rows(post, actual, predicted)
         st.caption(f"{len(rows)} test images are {actual} and predicted {predicted}"
                    + (" (showing 24)." if len(rows) > 24 else "."))
         _thumbnails(post, rows[:24])
+
+
+def _clicked_cell(event, classes) -> None:
+    """A click on a cell chooses it in the two select boxes (only when the click is new,
+    so choosing in the boxes afterwards still works)."""
+    points = [p for p in (event.selection.points if event else []) if p.get("y") in classes]
+    cell = (points[0]["y"], points[0]["x"]) if points else None
+    if cell and cell != st.session_state.get("cm_clicked") and cell[1] in classes:
+        st.session_state["cm_actual"], st.session_state["cm_predicted"] = cell
+    st.session_state["cm_clicked"] = cell
 
 
 def _thumbnails(post, rows) -> None:

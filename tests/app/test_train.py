@@ -276,3 +276,15 @@ def test_no_usable_dataset_disables_training():
     at = open_page(PAGE)
     assert not at.exception
     assert at.button(key="train").disabled
+
+
+def test_switching_dataset_shows_old_results_until_train_then_the_new_ones():
+    _dataset()
+    _dataset("birds", classes=("bird", "dog"))
+    at = _train()
+    _choose(at, "birds")
+    assert any("These results are for **pets**" in i.value for i in at.info)
+    at.button(key="train").click().run()
+    assert not at.exception
+    assert at.session_state["trained_model"].classes == ("bird", "dog")
+    assert at.selectbox(key="cm_actual").value == "bird"  # the cell boxes follow the classes

@@ -36,6 +36,15 @@ def test_train_journey(page, app_server):
     for word in ("precision", "recall", "f1-score", "support", "cat", "dog", "macro avg"):
         assert word in code
     assert page.get_by_test_id("stException").count() == 0
+
+    # click the confusion matrix's bottom-right cell (actual dog, predicted dog): its images
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Confusion matrix")
+    chart.scroll_into_view_if_needed()
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
+    wait_idle(page)
+    page.get_by_text(re.compile(r"^5 test images are dog and predicted dog")).wait_for()
+    assert page.get_by_test_id("stImage").locator("img").count() >= 5  # their thumbnails
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 4000})  # the app scrolls inside; show it all
     wait_idle(page)

@@ -13,6 +13,10 @@ def test_confusion_shows_counts_with_actual_on_rows():
     assert list(hm.x) == ["cat", "dog"] and list(hm.y) == ["cat", "dog"]
     assert np.asarray(hm.text).tolist() == [["50", "10"], ["20", "40"]]
     assert fig.layout.yaxis.title.text == "actual" and fig.layout.xaxis.title.text == "predicted"
+    cells = fig.data[1]  # clickable: one point per cell, telling which cell it is
+    pairs = [tuple(c) for c in np.asarray(cells.customdata).tolist()]
+    assert pairs == [("cat", "cat"), ("cat", "dog"), ("dog", "cat"), ("dog", "dog")]
+    assert list(cells.x) == ["cat", "dog", "cat", "dog"] and list(cells.y) == ["cat", "cat", "dog", "dog"]
 
 
 def test_learning_curves_has_train_and_test_for_loss_and_accuracy():
