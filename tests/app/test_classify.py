@@ -189,3 +189,39 @@ def test_camera_snapshot_is_classified_when_the_camera_is_on(binary):
     at.camera_input(key="camera").upload("snap.jpg", encode(photo("cat")), "image/jpeg")
     at.run()
     assert not at.exception and at.success[0].value.startswith("**cat**")
+
+
+def test_many_images_three_classes_table_and_one_picked_for_details():
+    est, model = fit(classes=("cat", "dog", "bird"))
+    files = [(f"img{i}.jpg", encode(photo(("cat", "dog", "bird")[i % 3], seed=i))) for i in range(8)]
+    at = upload(page_with(model), *files)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 8 and np.all(np.diff(table["confidence"].to_numpy()) <= 0)
+    for name, data in files:
+        row = table[table["file"] == name].iloc[0]
+        got = row[["p(cat)", "p(dog)", "p(bird)"]].to_numpy(dtype=float)
+        assert got.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(got, sklearn_proba(est, data), atol=1e-9)
+    assert len(at.success) + sum("not sure" in w.value for w in at.warning) == 1  # one card, not eight
+    at.selectbox(key="detail").set_value(5).run()
+    assert at.image[0].proto.imgs[0].caption == "img5.jpg"
+    assert any("one-vs-rest" in i.value and "not a softmax" in i.value for i in at.info)
+    why = at.dataframe[1].value
+    assert "model's p (one-vs-rest)" in why.columns  # beside the softmax of the scores, which differs
+
+
+def test_a_hinge_model_answers_by_score_without_probabilities():
+    _, model = fit(loss="hinge")
+    at = upload(page_with(model), ("dog.jpg", encode(photo("dog"))))
+    assert not at.exception
+    assert at.success[0].value == "**dog** (highest score; this model gives no probabilities)"
+    assert any("no probabilities" in i.value for i in at.info)
+
+
+def test_the_session_model_comes_first_then_saved_ones(binary):
+    _, model = binary
+    fit(bins=(4, 4, 4))[1].save(models_dir() / "saved.npz")
+    at = page_with(model)
+    options = at.selectbox(key="saved_model").options
+    assert options[0].startswith("The model trained on the Train page") and options[1].startswith("Saved: saved")

@@ -74,6 +74,8 @@ def test_upload_a_photo_and_read_the_answer_and_why(page, app_server):
 def test_from_nothing_one_click_trains_then_classifies(page, app_server):
     open_classify(page, app_server)
     page.get_by_text("There is no trained model yet").wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "classify-no-model.png"))
     page.get_by_role("button", name="Train a model now").click()
     wait_idle(page, timeout=120_000)
     page.get_by_text("synthetic demo set").first.wait_for()
