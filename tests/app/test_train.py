@@ -288,3 +288,12 @@ def test_switching_dataset_shows_old_results_until_train_then_the_new_ones():
     assert not at.exception
     assert at.session_state["trained_model"].classes == ("bird", "dog")
     assert at.selectbox(key="cm_actual").value == "bird"  # the cell boxes follow the classes
+
+
+def test_a_one_class_folder_is_not_offered_and_says_why():
+    _dataset("cats-only", classes=("cat",))
+    _dataset()
+    at = open_page(PAGE)
+    assert not any(str(o).startswith("cats-only") for o in at.selectbox(key="dataset").options)
+    shown = [e.value for e in [*at.caption, *at.warning, *at.info, *at.markdown]]
+    assert any("cats-only" in s and "Only one class" in s for s in shown), shown
