@@ -40,7 +40,7 @@ def loss_curve_figure(grid: Sequence[float], losses: Sequence[float], current_sc
             "mode": "lines", "name": "loss", "line": {"color": OTHER_COLOUR}, "hovertemplate": hover}
     point = {"type": "scatter", "x": [current_score], "y": [current_loss], "mode": "markers+text",
              "name": "now", "marker": {"color": TRUE_COLOUR, "size": 12},
-             "text": [f"{current_loss:.4f}"], "textposition": "top right", "hovertemplate": hover}
+             "text": [f"{current_loss + 0.0:.4f}"], "textposition": "top right", "hovertemplate": hover}
     return _figure(
         [line, point], f"Loss as the {class_name} score changes (other scores fixed)",
         showlegend=False,

@@ -175,6 +175,7 @@ def gradients(s: ExplainState) -> dict[str, np.ndarray]:
 
 
 def fmt(x: float) -> str:
+    x = float(x) + 0.0  # -0.0 (from -log 1) prints as 0.0000
     if not math.isfinite(x):
         return str(x)
     if x != 0 and (abs(x) < 1e-4 or abs(x) >= 1e6):
@@ -282,8 +283,8 @@ def headline(s: ExplainState, p: np.ndarray, loss: float) -> None:
     name = s.classes[s.target]
     rank = sm.rank_of_target(s.scores, s.target)
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"p({name})", f"{p[s.target]:.4f}")
-    c2.metric({"e": "loss, nats", "10": "loss, log10", "2": "loss, bits"}[s.base], f"{loss:.4f}")
+    c1.metric(f"p({name})", fmt(p[s.target]))
+    c2.metric({"e": "loss, nats", "10": "loss, log10", "2": "loss, bits"}[s.base], fmt(loss))
     c3.metric("rank of the true class", f"{rank} of {len(s.classes)}")
 
 
@@ -304,7 +305,7 @@ def losses_tab(s: ExplainState) -> None:
               "squared hinge": sm.squared_hinge_loss(s.scores, s.target)}
     cols = st.columns(3)
     for col, (name, v) in zip(cols, values.items()):
-        col.metric(name, f"{v:.4f}")
+        col.metric(name, fmt(v))
     st.latex(r"L_{\text{CE}} = -\log p_y \qquad L_{\text{hinge}} = \sum_{j \ne y} \max(0, s_j - s_y + 1)"
              r"\qquad \frac{\partial L_{\text{CE}}}{\partial s_j} = p_j - [j = y]")
     move = st.radio("Loss to descend", LOSS_NAMES, key="step_loss", horizontal=True)
@@ -329,8 +330,9 @@ def overflow_tab(s: ExplainState, p: np.ndarray) -> None:
                 "a float64 $e^x$ overflows to inf above 709.78.")
     c = st.number_input("Add c to every score", -1e5, 1e5, value=1000.0, step=100.0, key="shift")
     view = sm.overflow_view(np.asarray(s.scores) / s.temperature + c)
-    df = pd.DataFrame({"s + c": view.scores, "naive exp": view.naive_exp,
-                       "naive p": view.naive_probabilities, "s + c - max": view.shifted,
+    z = "s" if s.temperature == 1 else "s/T"
+    df = pd.DataFrame({f"{z} + c": view.scores, "naive exp": view.naive_exp,
+                       "naive p": view.naive_probabilities, f"{z} + c - max": view.shifted,
                        "stable exp": view.stable_exp, "stable p": view.stable_probabilities},
                       index=pd.Index(s.classes, name="class"))
     st.dataframe(as_text(df), key="overflow_table", width="stretch")

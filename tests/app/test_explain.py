@@ -296,6 +296,7 @@ def test_huge_temperature_effects_stay_finite(at):
     at.slider(key="temperature").set_value(0.05).run()  # s/T = 1000: exp overflows, p does not
     ok(at)
     assert metric(at, "p(airplane)") == "1.0000"
+    assert metric(at, "loss, nats") == "0.0000"  # not "-0.0000"
     assert math.isinf(post_table(at)["exp(s/T)"]["airplane"])
     assert "overflows" in texts(at.caption)
 
