@@ -52,10 +52,12 @@ def file_key(path: str, _dirs: dict[str, str] | None = None) -> Key:
         st = os.stat(path)
         real = os.path.realpath(path)
     else:
-        parent, name = os.path.split(os.path.abspath(path))
+        if not os.path.isabs(path):
+            path = os.path.abspath(path)
+        parent, _, name = path.rpartition(os.sep)
         dirs = _dirs if _dirs is not None else {}
         if parent not in dirs:
-            dirs[parent] = os.path.realpath(parent)
+            dirs[parent] = os.path.realpath(parent or os.sep)
         real = os.path.join(dirs[parent], name)
     return real, st.st_size, st.st_mtime_ns
 

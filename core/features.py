@@ -343,7 +343,8 @@ def _run(paths, todo, bins, fast, workers):
             _, rows = _describe_batch(0, [paths[i] for i in batch], bins, fast, False)
             yield batch, rows
         return
-    parallel = Parallel(n_jobs=n_workers, backend="loky", return_as="generator_unordered")
+    # Ordered results: joblib's unordered mode does not notice a dead worker (it can hang).
+    parallel = Parallel(n_jobs=n_workers, backend="loky", return_as="generator")
     jobs = (
         delayed(_describe_batch)(k, [paths[i] for i in batch], bins, fast, True)
         for k, batch in enumerate(batches)

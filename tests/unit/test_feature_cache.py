@@ -254,7 +254,8 @@ def _loky_workers() -> list[int]:
 def test_a_killed_worker_gives_a_clear_error_and_the_done_rows_are_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(features, "MIN_PARALLEL", 0)
     monkeypatch.setattr(features, "FLUSH_ROWS", 8)
-    paths = make_images(tmp_path / "imgs", 160)
+    # big enough that work is left when the first batch comes back
+    paths = [write_image(tmp_path / "imgs" / f"{i}.jpg", size=(240, 320), seed=i) for i in range(240)]
     cache = tmp_path / "cache"
     killed = []
 
