@@ -17,7 +17,8 @@ from core.dataset import DatasetError, load_dataset
 from core.model import TrainConfig, TrainingError
 from ui.data_sources import pick_dataset
 
-BIN_CHOICES = [(4, 4, 4), (8, 8, 8), (12, 12, 12), (16, 16, 16), (8, 4, 4), (16, 4, 4)]
+# 12x12x12 is the largest: 1,728 float32 features x 25,000 images is already 173 MB in memory
+BIN_CHOICES = [(4, 4, 4), (8, 8, 8), (12, 12, 12), (8, 4, 4), (16, 4, 4)]
 ALPHAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 RUN = "train_run"  # session key of the results on show
 WAIT_SECONDS = 600  # for another session's training of the same dataset
@@ -25,7 +26,7 @@ WAIT_SECONDS = 600  # for another session's training of the same dataset
 # -- cached work (small hashable keys in, never arrays) --------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=3)
 def cached_features(root: str, fingerprint: str, bins: tuple, fast: bool) -> M.DatasetFeatures:
     # The bar lives inside the cached function so a cache hit replays it (emptied), not an error.
     bar = st.progress(0.0, text="Listing images...")
@@ -96,6 +97,7 @@ def train(info, config: TrainConfig) -> dict | None:
     if waited is None:
         st.error("Another session has been training this dataset for too long; try again later.")
         return None
+    t0 = time.perf_counter()
     try:
         root = str(info.path)
         ds = load_dataset(root)  # also notices a dataset removed since the page was drawn
@@ -110,7 +112,8 @@ def train(info, config: TrainConfig) -> dict | None:
     finally:
         lock.release()
     run = {**out, "dataset": info.name, "path": root, "synthetic": bool(info.synthetic),
-           "config": config, "fingerprint": fp, "waited": waited, "beyond": None}
+           "config": config, "fingerprint": fp, "waited": waited, "beyond": None,
+           "seconds": time.perf_counter() - t0}
     _keep(run)
     return run
 
@@ -188,7 +191,9 @@ def _headline(run: dict) -> None:
     c[1].metric("Linear SVM (hinge) accuracy", f"{hinge.accuracy:.1%}",
                 delta=f"{(hinge.accuracy - post.accuracy) * 100:+.1f} points", delta_color="off")
     c[2].metric("Images (train / test)", f"{post.n_train:,} / {post.n_test:,}")
-    c[3].metric("Feature extraction", f"{run['feature_seconds']:.2f} s")
+    c[3].metric("Time to results", f"{run['seconds']:.2f} s", help=(
+        f"Extracting the features took {run['feature_seconds']:.2f} s the first time; "
+        "after that they come from the cache (memory, then disk)."))
     st.caption("The post, on all 25,000 Kaggle images: 65% (softmax) vs 64% (Linear SVM).")
 
 
