@@ -92,6 +92,8 @@ def main() -> None:
             print(f"{label}: total {med['total']:.3f}  (list+fingerprint {med['list']:.3f}, "
                   f"features {med['features']:.3f}, train+hinge+curves {med['train']:.3f}); "
                   f"{cold[0]['n'] / med['features']:,.0f} images/s")
+        print("cold runs: " + ", ".join(f"{r['total']:.3f}" for r in cold)
+              + "  (the first includes starting the worker processes)")
         ratio = statistics.median(r["total"] for r in cold) / statistics.median(r["total"] for r in warm)
         print(f"cold / warm: {ratio:.1f}x")
         post = cold[0]["post"]
