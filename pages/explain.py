@@ -185,7 +185,8 @@ def fmt(x: float) -> str:
 
 def as_text(df: pd.DataFrame) -> pd.DataFrame:
     """Numbers as the page prints them (4 decimals, inf, nan); cheaper to send than a Styler."""
-    return df.apply(lambda col: col.map(fmt) if col.dtype.kind == "f" else col)
+    return pd.DataFrame({c: [fmt(x) for x in df[c]] if df[c].dtype.kind == "f" else df[c] for c in df},
+                        index=df.index)
 
 
 def tex_num(x: float) -> str:
