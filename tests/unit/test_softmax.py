@@ -154,6 +154,15 @@ def test_huge_scores_are_finite_and_correct():
     assert np.all(np.isfinite(sm.softmax_gradient(s, 1)))
 
 
+def test_huge_scores_with_a_tiny_temperature_stay_finite():
+    # s / T = 2e5 would overflow exp; shifting before dividing keeps it exact.
+    p = sm.softmax([1e4, -1e4, 1e4 - 0.01], temperature=0.05)
+    assert np.all(np.isfinite(p)) and p.sum() == pytest.approx(1)
+    np.testing.assert_allclose(p, scipy_softmax([0.0, -4e5, -0.2]), rtol=1e-12)
+    curve = sm.loss_curve([1e4, -1e4], 1, [-1e4, 0.0, 1e4], temperature=0.05)
+    assert np.all(np.isfinite(curve)) and curve[-1] == pytest.approx(math.log(2))
+
+
 def test_tiny_scores_and_equal_scores():
     np.testing.assert_allclose(sm.softmax([-1e4, -1e4, -1e4]), [1 / 3] * 3)
     np.testing.assert_allclose(sm.softmax([1e-300, 0.0]), [0.5, 0.5])
