@@ -13,6 +13,9 @@ from core.histogram_view import hue_saturation_figure, probability_figure, top_b
 from core.model import list_saved_models
 from core.model_store import ModelFormatError, SavedModel
 from core.urlstate import encode_state
+from ui.router import ensure_router
+
+ensure_router()
 
 IMAGE_MB = 50  # per image: far above any photo; the server's limit is set for dataset zips
 MODEL_MB = 5  # a 16x16x16-bin model with 10 classes is ~330 KB
