@@ -155,11 +155,18 @@ class FeatureCache:
         return len(self._new_keys) + len(self._new_skips)
 
     def flush(self) -> None:
-        """Write what was added since the last flush as one new chunk, atomically."""
+        """Write what was added since the last flush as one new chunk, atomically.
+
+        A cache that cannot be written (disk full, read-only) costs speed, never results:
+        the failure is noted and the rows stay in memory for this run.
+        """
         if not self.pending:
             return
         X = np.asarray(self._new_rows, np.float32).reshape(-1, self.dim)
-        self._write_chunk(X, self._new_keys, self._new_skips)
+        try:
+            self._write_chunk(X, self._new_keys, self._new_skips)
+        except OSError as err:
+            self.notes.append(f"could not save features to the cache in {self.dir}: {err}")
         self._new_keys, self._new_rows, self._new_skips = [], [], []
 
     def _write_chunk(self, X, keys, skips) -> Path:
@@ -189,6 +196,12 @@ class FeatureCache:
         Safe beside another process: chunks are deleted only after the merged file that
         holds their rows is in place; a chunk another process already merged is skipped.
         """
+        try:
+            self._compact()
+        except OSError as err:
+            self.notes.append(f"could not tidy the cache in {self.dir}: {err}")
+
+    def _compact(self) -> None:
         self._remove_stale_tmp()
         files = self._chunk_files()
         if len(files) <= MAX_CHUNKS:

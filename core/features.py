@@ -39,6 +39,9 @@ FLUSH_ROWS = 1024
 FLUSH_SECONDS = 10.0
 # Below this many images to extract, starting worker processes costs more than it saves.
 MIN_PARALLEL = 64
+# joblib backend: "loky" processes (a crashing decoder takes down one worker, not the app)
+# or "threading" (no start-up cost; OpenCV releases the GIL while decoding).
+BACKEND = "loky"
 
 Progress = Callable[[int, int], None]
 
@@ -122,6 +125,9 @@ def image_size(data: bytes) -> tuple[str, int, int] | None:
             return _webp_size(data)
         if data[:4] in (b"II*\x00", b"MM\x00*"):
             return _tiff_size(data)
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            w, h = struct.unpack("<HH", data[6:10])
+            return "gif", w, h
     except (struct.error, IndexError):
         return None
     return None
@@ -344,9 +350,10 @@ def _run(paths, todo, bins, fast, workers):
             yield batch, rows
         return
     # Ordered results: joblib's unordered mode does not notice a dead worker (it can hang).
-    parallel = Parallel(n_jobs=n_workers, backend="loky", return_as="generator")
+    parallel = Parallel(n_jobs=n_workers, backend=BACKEND, return_as="generator")
+    in_worker = BACKEND != "threading"  # threads share this process's OpenCV settings
     jobs = (
-        delayed(_describe_batch)(k, [paths[i] for i in batch], bins, fast, True)
+        delayed(_describe_batch)(k, [paths[i] for i in batch], bins, fast, in_worker)
         for k, batch in enumerate(batches)
     )
     for k, rows in parallel(jobs):

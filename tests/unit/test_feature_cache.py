@@ -188,6 +188,15 @@ def test_many_chunks_are_merged_and_rows_of_vanished_files_dropped(tmp_path, mon
     assert len(kept) == 12 and not any(k[0] == str(gone) for k in kept._rows)
 
 
+def test_an_unwritable_cache_costs_speed_not_results(tmp_path):
+    paths = make_images(tmp_path / "imgs", 5)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    feats, _ = run(paths, blocker)
+    np.testing.assert_array_equal(feats.X, reference(paths).X)
+    assert feats.cache_notes and "could not save" in feats.cache_notes[0]
+
+
 def test_temporary_files_never_look_like_chunks(tmp_path):
     paths = make_images(tmp_path / "imgs", 3)
     cache = tmp_path / "cache"
