@@ -16,6 +16,9 @@ from core import train_charts as charts
 from core.dataset import DatasetError, load_dataset
 from core.model import TrainConfig, TrainingError
 from ui.data_sources import pick_dataset
+from ui.router import ensure_router
+
+ensure_router()
 
 # 12x12x12 is the largest: 1,728 float32 features x 25,000 images is already 173 MB in memory
 BIN_CHOICES = [(4, 4, 4), (8, 8, 8), (12, 12, 12), (8, 4, 4), (16, 4, 4)]
