@@ -4,8 +4,9 @@
 
 FOLDER defaults to ../shared/data/kaggle-sample (1,000 real Kaggle JPEGs). Every file is
 read once first so that all timings see a warm OS page cache (the post's loop included).
-Each figure is the best of --repeats runs (the machine is shared; the best run is the one
-least disturbed), and each cold run starts from a new, empty cache folder. "first cold"
+Each figure is the best of --repeats runs, the contenders taking turns (on a shared
+machine the best run is the least disturbed, and turns spread any background load over
+all of them); each cold run starts from a new, empty cache folder. "first cold"
 is the very first extract_features call of the process: it includes starting the worker
 processes, which later calls (and the app's later reruns) reuse.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,13 +65,16 @@ def posts_loop(imagePaths):
 
 
 # ---- measuring -------------------------------------------------------------------------
-def best_of(repeats: int, fn):
-    times, result = [], None
+def interleaved(repeats: int, contenders: dict) -> tuple[dict, dict]:
+    """Best time of each contender, running them in turn so background load hits all alike."""
+    times = {name: [] for name in contenders}
+    results = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), times, result
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}, results
 
 
 def accuracy(X, labels) -> float:
@@ -88,31 +93,44 @@ def cold(paths, fast):
         return extract_features(paths, fast=fast, cache_dir=cache)
 
 
+def with_backend(name: str, fn):
+    def run():
+        saved, features.BACKEND = features.BACKEND, name
+        try:
+            return fn()
+        finally:
+            features.BACKEND = saved
+    return run
+
+
 def run_sample(folder: Path, repeats: int, compare_threads: bool) -> dict:
-    backend = features.BACKEND
     ds = load_dataset(folder)
     paths = ds.paths
     for p in paths:  # warm the OS page cache for every contender alike
         Path(p).read_bytes()
-    rows = {}
+    first = {}
     start = time.perf_counter()
     cold(paths, True)
-    rows["first cold (fast, starts workers)"] = time.perf_counter() - start
-    rows["post's loop"], _, (X_post, labels) = best_of(repeats, lambda: posts_loop(paths))
-    rows["fast cold"], _, fast = best_of(repeats, lambda: cold(paths, True))
-    rows["exact cold"], _, exact = best_of(repeats, lambda: cold(paths, False))
+    first["first cold (fast, starts workers)"] = time.perf_counter() - start
+    warm_cache = tempfile.mkdtemp()
+    extract_features(paths, fast=True, cache_dir=warm_cache)
+    contenders = {
+        "post's loop": lambda: posts_loop(paths),
+        "fast cold": lambda: cold(paths, True),
+        "exact cold": lambda: cold(paths, False),
+        "warm (fast)": lambda: extract_features(paths, cache_dir=warm_cache),
+    }
     if compare_threads:
-        features.BACKEND = "threading"
-        rows["fast cold, threads"], _, _ = best_of(repeats, lambda: cold(paths, True))
-        rows["exact cold, threads"], _, _ = best_of(repeats, lambda: cold(paths, False))
-        features.BACKEND = backend
-    with tempfile.TemporaryDirectory() as cache:
-        extract_features(paths, fast=True, cache_dir=cache)
-        rows["warm (fast)"], _, warm = best_of(repeats, lambda: extract_features(paths, cache_dir=cache))
-        assert warm.cached == len(paths)
+        contenders["fast cold, threads"] = with_backend("threading", lambda: cold(paths, True))
+        contenders["exact cold, threads"] = with_backend("threading", lambda: cold(paths, False))
+    times, res = interleaved(repeats, contenders)
+    shutil.rmtree(warm_cache)
+    assert res["warm (fast)"].cached == len(paths)
+    X_post, labels = res["post's loop"]
+    fast, exact = res["fast cold"], res["exact cold"]
     label_of = dict(zip(ds.paths, ds.labels))
     return {
-        "n": len(paths), "times": rows,
+        "n": len(paths), "times": {**first, **times},
         "exact_max_abs_diff": float(np.abs(exact.X - X_post).max()),
         "acc_post": accuracy(X_post, labels),
         "acc_exact": accuracy(exact.X, [label_of[p] for p in exact.paths]),

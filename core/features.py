@@ -1,8 +1,8 @@
 """The post's colour-histogram feature, safe image decoding, and fast cached extraction.
 
 `color_histogram` is exactly the post's `extract_color_histogram`. `extract_features`
-describes a whole folder in parallel (joblib's loky processes), with a disk cache
-(core.feature_cache) so a second run only loads. Two modes:
+describes a whole folder in parallel over every core (joblib; see BACKEND), with a disk
+cache (core.feature_cache) so a second run only loads. Two modes:
 
 - exact (fast=False): decode as the post's `cv2.imread` does; the features equal the
   post's loop.
@@ -37,11 +37,14 @@ DEFAULT_BINS = (8, 8, 8)  # the post's 8 hue x 8 saturation x 8 value bins
 # The parent saves finished rows to the cache this often (rows or seconds).
 FLUSH_ROWS = 1024
 FLUSH_SECONDS = 10.0
-# Below this many images to extract, starting worker processes costs more than it saves.
-MIN_PARALLEL = 64
-# joblib backend: "loky" processes (a crashing decoder takes down one worker, not the app)
-# or "threading" (no start-up cost; OpenCV releases the GIL while decoding).
-BACKEND = "loky"
+# Below this many images to extract, handing out batches costs more than it saves.
+MIN_PARALLEL = 16
+# joblib backend. "threading" by default: OpenCV releases the GIL while it decodes and
+# histograms, so threads use every core with no start-up cost (loky processes need about
+# a second to start and import cv2 on 2 cores, longer than describing 1,000 images) and
+# no copies of the rows between processes. "loky" isolates a crashing decoder in a worker.
+# bench/bench_features.py --threads times both.
+BACKEND = "threading"
 
 Progress = Callable[[int, int], None]
 
@@ -268,7 +271,7 @@ def extract_features(
     """Describe every image, in parallel, reusing the disk cache; never fails on one file.
 
     cache_dir: None for core.paths.cache_dir(), a folder, or False for no cache at all.
-    workers: processes to use (None: every core). progress(done, total) is called from
+    workers: parallel workers (None: one per core). progress(done, total) is called from
     this process as work completes. Rows of X follow the order of the paths that decoded.
     """
     paths = [os.fspath(p) for p in paths]

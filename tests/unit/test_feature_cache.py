@@ -261,6 +261,7 @@ def _loky_workers() -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds workers through /proc")
 def test_a_killed_worker_gives_a_clear_error_and_the_done_rows_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(features, "BACKEND", "loky")  # worker processes that can be killed
     monkeypatch.setattr(features, "MIN_PARALLEL", 0)
     monkeypatch.setattr(features, "FLUSH_ROWS", 8)
     # big enough that work is left when the first batch comes back

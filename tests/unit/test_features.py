@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 import time
 import zlib
 
@@ -198,12 +199,18 @@ def test_exact_mode_equals_the_posts_loop(tmp_path):
     assert feats.paths == [str(p) for p in paths]
 
 
-def test_exact_mode_in_parallel_equals_the_posts_loop(tmp_path, monkeypatch):
-    monkeypatch.setattr(features, "MIN_PARALLEL", 0)  # use worker processes even for a few
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_exact_mode_in_parallel_equals_the_posts_loop(tmp_path, monkeypatch, backend):
+    monkeypatch.setattr(features, "BACKEND", backend)
+    monkeypatch.setattr(features, "MIN_PARALLEL", 0)  # parallel even for a few images
     paths = varied_images(tmp_path, n=20)
-    feats = extract_features(paths, fast=False, cache_dir=False, workers=2)
+    callers = set()
+    feats = extract_features(paths, fast=False, cache_dir=False, workers=2,
+                             progress=lambda d, t: callers.add(threading.get_ident()))
     assert feats.paths == [str(p) for p in paths]  # rows in input order despite parallelism
     assert np.abs(feats.X - post_loop(paths)).max() < 1e-6
+    # Streamlit widgets may only be updated from the script's own thread
+    assert callers == {threading.get_ident()}
 
 
 def photo_like(seed: int, size=(120, 160)) -> np.ndarray:
