@@ -140,3 +140,26 @@ def clear_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def open_session(browser, url: str, page: str | None = None, timeout: float = 60_000):
+    """A new browser context (a new Streamlit session) opened at the app's address, then
+    switched to `page` through the sidebar, as a student arriving from a shared link does."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(timeout)
+    pg.goto(url)
+    pg.get_by_test_id("stMetric").first.wait_for()  # the Explain page has drawn
+    wait_idle(pg)
+    if page:
+        go(pg, page)
+    return pg
+
+
+def go(pg, page: str) -> None:
+    """Switch page through the sidebar (a reload would start a new session)."""
+    pg.get_by_test_id("stSidebarNav").get_by_role("link", name=page).click()
+    wait_idle(pg)
+    if page == "Train":
+        pg.get_by_role("combobox", name="Dataset").wait_for()
+        wait_idle(pg)

@@ -22,20 +22,14 @@ from core.dataset import load_dataset
 from core.feature_cache import FeatureCache, file_key
 from core.features import extract_features
 from tests.helpers import encode, make_image, make_kaggle_folder
-from tests.reliability.conftest import wait_idle
+from tests.reliability.conftest import open_session, wait_idle
 
 BIG = (600, 800)  # a photo big enough to decode slowly, so the kill lands mid-run
 N_PER_CLASS = 1300
 
 
 def _open_train(browser, server):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(60_000)
-    pg.goto(server.url + "/train")
-    pg.get_by_role("combobox", name="Dataset").wait_for()
-    wait_idle(pg)
-    return pg
+    return open_session(browser, server.url, "Train")
 
 
 def _big_dataset(root: Path) -> Path:
