@@ -16,6 +16,9 @@ from core.urlstate import (
     MAX_CLASSES, MIN_CLASSES, NAME_MAX, PARAMS, SCORE_LIMIT, TEMPERATURE_MAX, TEMPERATURE_MIN,
     BASES, ExplainState, decode_state, default_state, encode_state, unique_names,
 )
+from ui.router import ensure_router
+
+ensure_router()
 
 ss = st.session_state
 STATE = "explain_state"    # the canonical state: survives page switches, mirrors the URL
@@ -48,14 +51,14 @@ def load_state(state: ExplainState) -> None:
 
 
 def fill_widgets(state: ExplainState) -> None:
-    """Give every widget that has no value yet (first visit, page switch) the state's."""
+    """Give every widget its value before it is drawn: the state's on a first visit,
+    else its own, re-assigned. A page that Streamlit re-registers (a page switch, a deep
+    link through the router) gets new widget ids; re-assigning keeps the values."""
+    values = {"target": state.target, "base": state.base, "temperature": state.temperature}
     for i, (name, score) in enumerate(zip(state.classes, state.scores)):
-        ss.setdefault(f"name_{i}", name)
-        ss.setdefault(f"slider_{i}", score)
-        ss.setdefault(f"number_{i}", score)
-    ss.setdefault("target", state.target)
-    ss.setdefault("base", state.base)
-    ss.setdefault("temperature", state.temperature)
+        values.update({f"name_{i}": name, f"slider_{i}": score, f"number_{i}": score})
+    for key, value in values.items():
+        ss[key] = ss[key] if key in ss else value
 
 
 def state_from_widgets() -> ExplainState:
