@@ -9,10 +9,6 @@ from core.dataset import IMAGE_EXTENSIONS, DatasetError, is_image_name, load_dat
 from tests.helpers import make_class_folders, make_kaggle_folder, write_image
 
 
-def names(paths):
-    return [os.path.relpath(p) for p in paths]
-
-
 def test_kaggle_flat_label_is_the_name_before_the_first_dot(tmp_path):
     root = make_kaggle_folder(tmp_path / "train", per_class=3)
     write_image(root / "dog.extra.copy.jpg")
