@@ -1,0 +1,527 @@
+"""Load test: many students on one server, against a real `streamlit run`.
+
+Starts the app itself (headless, a free port on 127.0.0.1, its own temporary
+SOFTMAX_DATA_DIR and SOFTMAX_CACHE_DIR), then drives at once:
+
+- N "explainer" sessions (default 20), each moving an Explain score slider by 0.01,
+  waiting for the rerun to come back, checking the page followed (the exact-score box
+  shows the new value, no exception), then pausing for a think time, as a student does.
+  By default each session speaks Streamlit's own websocket protocol (the `websockets`
+  client library and Streamlit's protobuf messages, exactly what the browser sends),
+  so the figure is the server's rerun latency; `--client browser` uses one chromium
+  page per session instead (arrow keys on the slider), which adds the page's rendering
+  and, on a 2-core machine, lets 20 chromium pages starve the server of CPU.
+- 2 "trainer" sessions, real chromium pages on the Train page, training on a copy of
+  the real Kaggle sample (hard links made at run time in the temporary data dir, never
+  in the repo), retraining with a new split seed each time, for the whole run.
+
+It reports the rerun latency (median, p95, max), reruns per second, trainings, CPU used
+by the server and by the whole machine, and errors (timeouts, exceptions shown on a
+page, a page that did not follow, tracebacks in the server log); it exits 1 when the
+target is missed: no errors and p95 < 1 s.
+
+    python bench/load_test.py                 # 20 explainers + 2 trainers, 60 s
+    python bench/load_test.py --quick         # 6 explainers + 2 trainers, 20 s
+    python bench/load_test.py --think 3       # students who pause 1.5-4.5 s between moves
+    python bench/load_test.py --client browser --sessions 6
+    python bench/load_test.py --sessions 30 --duration 120 --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = Path(os.environ.get("SOFTMAX_SAMPLE_DIR", ROOT.parent / "shared" / "data" / "kaggle-sample"))
+CHROMIUM = os.environ.get("SOFTMAX_CHROMIUM", "/usr/bin/chromium")
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
+CLASSES = ["dog", "cat", "boat", "airplane"]  # the Explain page's default classes
+RERUN_TIMEOUT_MS = 30_000
+OPEN_TIMEOUT_MS = 120_000  # twenty sessions arriving at once
+TRAIN_TIMEOUT_MS = 180_000
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)  # seconds, one per slider rerun
+    trainings: list[float] = field(default_factory=list)  # seconds, one per training
+    errors: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # CPU seconds of the streamlit process during the run
+    machine_cpu: float = 0.0  # CPU seconds of the whole machine (browser, server, anything else)
+    load_before: float | None = None  # 1-minute load average before the run
+
+    def error(self, who: str, what: str) -> None:
+        self.errors.append(f"{who}: {what}")
+
+
+@dataclass
+class Report:
+    client: str
+    sessions: int
+    trainers: int
+    duration_s: float
+    reruns: int
+    median_ms: float | None
+    p95_ms: float | None
+    max_ms: float | None
+    reruns_per_s: float
+    trainings: int
+    training_median_s: float | None
+    errors: int
+    error_samples: list[str]
+    server_tracebacks: int
+    server_cpu_s: float
+    machine_cpu_s: float
+    cores: int
+    load_before: float | None
+    passed: bool
+
+
+# ---------------------------------------------------------------- server and data
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def link_sample(dest: Path, sample: Path = SAMPLE) -> Path:
+    """The Kaggle sample as hard links (or copies across filesystems) in dest: never in the repo.
+
+    A symlink would not do: core.library refuses folders that resolve outside the data dir.
+    """
+    if not sample.is_dir():
+        raise SystemExit(f"the Kaggle sample is not at {sample} (set SOFTMAX_SAMPLE_DIR)")
+    dest.mkdir(parents=True)
+    for f in sample.iterdir():
+        if f.is_file():
+            try:
+                os.link(f, dest / f.name)
+            except OSError:
+                shutil.copy2(f, dest / f.name)
+    return dest
+
+
+class AppServer:
+    """`streamlit run streamlit_app.py` on a free local port, with its own dirs."""
+
+    def __init__(self, data_dir: Path, cache_dir: Path, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**os.environ, "SOFTMAX_DATA_DIR": str(data_dir), "SOFTMAX_CACHE_DIR": str(cache_dir)}
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+               "--server.headless", "true", "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
+                                     stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("streamlit did not become healthy in time")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (Linux /proc; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def tracebacks(self) -> int:
+        return self.log.read_text(errors="replace").count("Traceback")
+
+
+# ---------------------------------------------------------------- sessions
+
+
+async def open_page(browser, url: str, ready: str):
+    """A new browser context (a new Streamlit session) on url, once `ready` is on screen.
+
+    The first 'not running' state comes before the script's first run has drawn anything,
+    so wait for an element the page draws, then for the script to be idle.
+    """
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(OPEN_TIMEOUT_MS)
+    await page.goto(url)
+    await page.locator(ready).first.wait_for()
+    await page.wait_for_selector(IDLE)
+    page.set_default_timeout(RERUN_TIMEOUT_MS)
+    return page
+
+
+async def shown_exceptions(page) -> int:
+    return await page.get_by_test_id("stException").count()
+
+
+async def explainer(page, i: int, start: asyncio.Event, stop: list[float], think: float,
+                    stats: Stats) -> None:
+    """Move one score slider back and forth with the arrow keys; time each rerun."""
+    who = f"explainer {i}"
+    rng = random.Random(i)
+    name = CLASSES[i % len(CLASSES)]
+    await start.wait()
+    stop_at = stop[0]
+    thumb = page.get_by_role("slider", name=f"score of {name}")
+    box = page.get_by_label(f"exact score of {name}")
+    key, moves = "ArrowRight", 0
+    try:
+        while time.monotonic() < stop_at:
+            before = await box.input_value()
+            await thumb.focus()
+            t0 = time.perf_counter()
+            await thumb.press(key)
+            try:
+                await page.wait_for_function(
+                    """([label, before, idle]) => {
+                        const box = document.querySelector(`input[aria-label="${label}"]`);
+                        return box && box.value !== before && document.querySelector(idle) !== null;
+                    }""",
+                    arg=[f"exact score of {name}", before, IDLE], polling=20, timeout=RERUN_TIMEOUT_MS)
+                stats.latencies.append(time.perf_counter() - t0)
+            except Exception as exc:  # noqa: BLE001 - a rerun that never came back is an error
+                stats.error(who, f"rerun did not come back: {type(exc).__name__}")
+                await page.wait_for_selector(IDLE)
+            moves += 1
+            if moves % 20 == 0:  # back and forth: stay inside the slider's range
+                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+        if await shown_exceptions(page):
+            stats.error(who, "an exception is shown on the page")
+    except Exception as exc:  # noqa: BLE001
+        stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        await page.context.close()
+
+
+class StreamlitSocket:
+    """One Streamlit session spoken to over its websocket, as the browser does.
+
+    Uses the `websockets` client library and Streamlit's own protobuf messages: a
+    BackMsg.rerun_script carrying the changed widget's state goes out, ForwardMsgs come
+    back (the page's elements) until script_finished. Only the moved widget's state is
+    sent; the others keep their values in the session, as with a browser.
+    """
+
+    def __init__(self, url: str):
+        self.url, self.ws, self.widgets = url, None, {}
+
+    async def connect(self) -> None:
+        import websockets
+
+        ws_url = self.url.replace("http://", "ws://", 1) + "/_stcore/stream"
+        self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], origin=self.url,
+                                           max_size=None, open_timeout=OPEN_TIMEOUT_MS / 1000)
+
+    async def rerun(self, widget_state=None) -> tuple[dict, list[str]]:
+        """Rerun the script; returns (widgets by label, problems seen)."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        back = BackMsg()
+        back.rerun_script.query_string = ""
+        if widget_state is not None:
+            back.rerun_script.widget_states.widgets.append(widget_state)
+        await self.ws.send(back.SerializeToString())
+        problems = []
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), RERUN_TIMEOUT_MS / 1000)
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                el = msg.delta.new_element
+                et = el.WhichOneof("type")
+                if et == "exception":
+                    problems.append(f"exception shown: {el.exception.message[:200]}")
+                elif et in ("slider", "number_input"):
+                    w = getattr(el, et)
+                    self.widgets[w.label] = w
+            elif kind == "script_finished":
+                if msg.script_finished != 0:  # FINISHED_SUCCESSFULLY
+                    problems.append(f"script finished with status {msg.script_finished}")
+                return self.widgets, problems
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float],
+                           think: float, stats: Stats) -> None:
+    """As explainer(), over the websocket: move a score slider, check the page followed."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    who = f"explainer {i}"
+    rng = random.Random(i)
+    name = CLASSES[i % len(CLASSES)]
+    await start.wait()
+    step, moves = 0.01, 0
+    try:
+        while time.monotonic() < stop[0]:
+            slider = sock.widgets[f"score of {name}"]
+            value = round(sock.widgets[f"exact score of {name}"].value + step, 2)
+            state = WidgetState(id=slider.id)
+            state.double_array_value.data.append(value)
+            t0 = time.perf_counter()
+            try:
+                widgets, problems = await sock.rerun(state)
+            except asyncio.TimeoutError:
+                stats.error(who, "rerun did not come back")
+                return
+            stats.latencies.append(time.perf_counter() - t0)
+            for p in problems:
+                stats.error(who, p)
+            shown = widgets[f"exact score of {name}"].value
+            if abs(shown - value) > 1e-9:  # the page's callback did not run
+                stats.error(who, f"moved the slider to {value}, the page shows {shown}")
+            moves += 1
+            if moves % 20 == 0:  # back and forth: stay inside the slider's range
+                step = -step
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+    except Exception as exc:  # noqa: BLE001 - a dropped connection is an error to report
+        stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        await sock.close()
+
+
+async def open_socket(url: str) -> StreamlitSocket:
+    sock = StreamlitSocket(url)
+    await sock.connect()
+    _, problems = await sock.rerun()
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    return sock
+
+
+async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: Stats,
+                  dataset: str) -> None:
+    """Train on the Kaggle sample, then retrain with a new split seed, until the time is up."""
+    who = f"trainer {i}"
+    await start.wait()
+    stop_at = stop[0]
+    try:
+        page.set_default_timeout(TRAIN_TIMEOUT_MS)
+        box = page.get_by_role("combobox", name="Dataset")
+        if not (await box.input_value()).startswith(dataset):
+            stats.error(who, f"the dataset {dataset} is not selected: {await box.input_value()!r}")
+            return
+        seed, first = 42 + i * 1000, True
+        while time.monotonic() < stop_at:
+            t0 = time.perf_counter()
+            if first:
+                await page.get_by_role("button", name="Train", exact=True).click()
+                first = False
+            else:  # a changed parameter retrains by itself
+                seed_box = page.get_by_label("Split seed")
+                if not await seed_box.is_visible():
+                    await page.get_by_text("Parameters (the post's defaults)").click()
+                seed += 1
+                await seed_box.fill(str(seed))
+                await seed_box.press("Enter")
+            try:  # a training run is long enough to be seen running
+                await page.wait_for_selector(RUNNING, timeout=10_000)
+            except Exception:  # noqa: BLE001 - or it was over before we looked
+                pass
+            await page.wait_for_selector(IDLE, timeout=TRAIN_TIMEOUT_MS)
+            results = page.get_by_text(f"Results on {dataset}")
+            if await results.count() == 0 or await shown_exceptions(page):
+                stats.error(who, "training did not show its results")
+                return
+            stats.trainings.append(time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001
+        stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        await page.context.close()
+
+
+async def drive(server: AppServer, sessions: int, trainers: int, duration: float, think: float,
+                dataset: str, client: str = "socket") -> tuple[Stats, float]:
+    from playwright.async_api import async_playwright
+
+    stats, url = Stats(), server.url
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        # Open every session first (a class arriving), then start the clock.
+        t_open = time.monotonic()
+        opened = await asyncio.gather(
+            *[open_page(browser, url + "/train", "[data-testid='stSelectbox']") for _ in range(trainers)],
+            *[open_page(browser, url, "[data-testid='stMetric']") if client == "browser"
+              else open_socket(url) for _ in range(sessions)],
+            return_exceptions=True)
+        print(f"opened {len(opened)} sessions in {time.monotonic() - t_open:.1f} s", flush=True)
+        pages = []
+        for j, pg in enumerate(opened):
+            if isinstance(pg, BaseException):
+                stats.error(f"session {j}", f"could not open the page: {pg!r}"[:300])
+            pages.append(pg)
+        start, stop = asyncio.Event(), [0.0]
+        tasks = [trainer(pg, i, start, stop, stats, dataset)
+                 for i, pg in enumerate(pages[:trainers]) if not isinstance(pg, BaseException)]
+        run_one = explainer if client == "browser" else socket_explainer
+        tasks += [run_one(pg, i, start, stop, think, stats)
+                  for i, pg in enumerate(pages[trainers:]) if not isinstance(pg, BaseException)]
+        runs = [asyncio.ensure_future(t) for t in tasks]
+        t0 = time.monotonic()
+        cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
+        stop[0] = t0 + duration
+        start.set()
+        await asyncio.gather(*runs)
+        elapsed = time.monotonic() - t0
+        stats.server_cpu = server.cpu_seconds() - cpu0
+        stats.machine_cpu = machine_busy_seconds() - busy0
+        await browser.close()
+    return stats, elapsed
+
+
+# ---------------------------------------------------------------- report
+
+
+def percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    k = max(0, min(len(xs) - 1, round(q / 100 * (len(xs) - 1))))
+    return xs[k]
+
+
+def summarise(stats: Stats, args, elapsed: float, tracebacks: int) -> Report:
+    lat = stats.latencies
+    ms = (lambda x: round(1000 * x, 1)) if lat else (lambda x: None)
+    errors = len(stats.errors) + tracebacks
+    p95 = percentile(lat, 95) if lat else None
+    return Report(
+        client=args.client, sessions=args.sessions, trainers=args.trainers, duration_s=round(elapsed, 1),
+        reruns=len(lat),
+        median_ms=ms(statistics.median(lat)) if lat else None,
+        p95_ms=ms(p95) if lat else None,
+        max_ms=ms(max(lat)) if lat else None,
+        reruns_per_s=round(len(lat) / max(elapsed, 1e-9), 2),
+        trainings=len(stats.trainings),
+        training_median_s=round(statistics.median(stats.trainings), 2) if stats.trainings else None,
+        errors=errors, error_samples=stats.errors[:10], server_tracebacks=tracebacks,
+        server_cpu_s=round(stats.server_cpu, 1), machine_cpu_s=round(stats.machine_cpu, 1),
+        cores=os.cpu_count() or 1,
+        load_before=round(stats.load_before, 2) if stats.load_before is not None else None,
+        passed=errors == 0 and bool(lat) and p95 < args.target_p95,
+    )
+
+
+def print_report(r: Report, target: float) -> None:
+    print(f"sessions: {r.sessions} explainers ({r.client}) + {r.trainers} trainers "
+          f"(chromium), {r.duration_s:.0f} s")
+    print(f"reruns: {r.reruns} ({r.reruns_per_s:.1f}/s)")
+    print(f"rerun latency: median {r.median_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms "
+          f"(target p95 < {1000 * target:.0f} ms)")
+    print(f"trainings on the Kaggle sample: {r.trainings} (median {r.training_median_s} s)")
+    capacity = r.cores * r.duration_s
+    print(f"CPU: server {r.server_cpu_s:.0f} s, whole machine {r.machine_cpu_s:.0f} s of "
+          f"{capacity:.0f} s available ({r.cores} cores); load average before: {r.load_before}")
+    print(f"errors: {r.errors} (server tracebacks: {r.server_tracebacks})")
+    for e in r.error_samples:
+        print(f"  - {e}")
+    print("PASS" if r.passed else "FAIL")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on this machine have used (Linux /proc/stat; 0 elsewhere)."""
+    try:
+        cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system = (int(x) for x in cpu[:3])
+        return (user + nice + system) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return 0.0
+
+
+def run(args) -> Report:
+    work = Path(tempfile.mkdtemp(prefix="softmax-load-"))
+    try:
+        data, cache = work / "data", work / "cache"
+        link_sample(data / args.dataset)
+        cache.mkdir()
+        server = AppServer(data, cache, work / "server.log")
+        try:
+            server.wait_healthy()
+            load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+            stats, elapsed = asyncio.run(drive(server, args.sessions, args.trainers,
+                                               args.duration, args.think, args.dataset,
+                                               args.client))
+            stats.load_before = load_before
+        finally:
+            server.stop()
+            if args.keep_log:
+                shutil.copy(server.log, args.keep_log)
+        return summarise(stats, args, elapsed, server.tracebacks())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def parse(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=20, help="Explain sessions (default 20)")
+    ap.add_argument("--trainers", type=int, default=2, help="Train sessions (default 2)")
+    ap.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
+    ap.add_argument("--think", type=float, default=1.0,
+                    help="mean pause between slider moves, seconds (default 1; 0 = flat out)")
+    ap.add_argument("--client", choices=["socket", "browser"], default="socket",
+                    help="how the Explain sessions talk to the server: 'socket' (default) speaks "
+                         "Streamlit's websocket protocol, as a browser does, and times the "
+                         "server's answer; 'browser' uses one chromium page each, which also "
+                         "times the page's rendering (on a 2-core box the pages starve the server)")
+    ap.add_argument("--quick", action="store_true", help="6 explainers + 2 trainers for 20 s")
+    ap.add_argument("--target-p95", type=float, default=1.0, help="seconds (default 1)")
+    ap.add_argument("--dataset", default="kaggle-sample", help=argparse.SUPPRESS)
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--keep-log", type=Path, help="copy the server log here")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.sessions, args.duration = 6, 20
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    report = run(args)
+    print_report(report, args.target_p95)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=2))
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
