@@ -2,9 +2,9 @@
 
 Because the page files live in a folder named `pages/`, Streamlit runs a page
 file on its own (its older pages-folder mode) when it is deep-linked before
-`st.navigation` has run in the server process (and on every AppTest run). The
+`st.navigation` has run in the server process, and on every AppTest run. The
 page would then miss this layout and the sidebar, and the sidebar would list
-file names. Each page calls `ensure_router()` first, which sets them up in place.
+file names. Every page calls `ensure_router()` first to put that right.
 """
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -14,6 +14,7 @@ PAGES = (
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/classify.py", "Classify", ":material/image_search:"),
 )
+_RAN = "_router_ran"  # session flag: the router has run at least once in this session
 
 
 def navigation():
@@ -26,6 +27,7 @@ def navigation():
     pages = [st.Page(path, title=title, icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES)]
     page = st.navigation(pages)
+    st.session_state[_RAN] = True
     with st.sidebar:
         st.caption(
             "Based on the PyImageSearch post *Softmax Classifiers Explained* (2016). "
@@ -36,6 +38,14 @@ def navigation():
 
 
 def ensure_router() -> None:
-    """Called first by every page: set up the frame if the router did not run."""
-    if PagesManager.uses_pages_directory:
-        navigation()
+    """Called first by every page: make sure the router has set up this run."""
+    if not PagesManager.uses_pages_directory:
+        return  # the router ran this page
+    if not st.session_state.get(_RAN):
+        # A deep link on a fresh server: nothing the user did can be lost yet, so
+        # switch the process to st.navigation and rerun through the router.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    # AppTest puts every run back in pages-folder mode, and a rerun there would drop
+    # the click that started it: set the frame up in place instead.
+    navigation()
