@@ -194,6 +194,7 @@ async def explainer(page, i: int, start: asyncio.Event, stop: list[float], think
     rng = random.Random(i)
     name = CLASSES[i % len(CLASSES)]
     await start.wait()
+    await asyncio.sleep(rng.uniform(0, 1.5) * think)
     stop_at = stop[0]
     thumb = page.get_by_role("slider", name=f"score of {name}")
     box = page.get_by_label(f"exact score of {name}")
@@ -289,6 +290,7 @@ async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, 
     rng = random.Random(i)
     name = CLASSES[i % len(CLASSES)]
     await start.wait()
+    await asyncio.sleep(rng.uniform(0, 1.5) * think)  # students do not all move at the same instant
     step, moves = 0.01, 0
     try:
         while time.monotonic() < stop[0]:
