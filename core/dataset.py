@@ -3,7 +3,8 @@
 Three layouts are recognised (see `load_dataset`):
 
 - ``kaggle-flat``: Kaggle's Dogs vs Cats ``train/`` folder, ``cat.0.jpg``, ``dog.0.jpg``:
-  the label is the file name before its first dot, as in the post.
+  the label is the file name before its first dot, as in the post. Pointed at the
+  unzipped competition folder (``train/`` beside the unlabelled ``test1/``), train/ is used.
 - ``petimages``: Microsoft's "Kaggle Cats and Dogs" download, ``PetImages/Cat/0.jpg``.
   It ships empty files (and a few corrupt ones, which only decoding can tell: those
   are reported by ``core.features.extract_features``).
@@ -94,6 +95,18 @@ def _find_petimages(root: str) -> str | None:
     return inner if os.path.isdir(inner) else None
 
 
+def _kaggle_train_folder(root: str) -> str:
+    """Kaggle's unzipped dogs-vs-cats holds train/ (cat.0.jpg...) and test1/ (unlabelled 1.jpg).
+
+    Pointed at that folder, use train/ rather than taking "train" and "test1" as classes.
+    """
+    train = os.path.join(root, "train")
+    if any(True for _ in _image_entries(root, recursive=False)) or not os.path.isdir(train):
+        return root
+    labels = {_kaggle_label(p) for p, _ in _image_entries(train, recursive=False)} - {None}
+    return train if len(labels) >= 2 else root
+
+
 def _kaggle_label(path: str) -> str | None:
     """'cat' for cat.0.jpg; None for a name with no label part (0.jpg, as in test1/)."""
     stem, _ext = os.path.splitext(os.path.basename(path))
@@ -146,6 +159,7 @@ def load_dataset(root) -> Dataset:
         layout, root = "petimages", pet
         paths, labels, skipped = _collect_class_folders(root)
     else:
+        root = _kaggle_train_folder(root)
         layout, (paths, labels, skipped) = "kaggle-flat", _collect_flat(root)
         if not paths:  # loose unlabelled files beside class folders: use the folders
             loose = [(p, "not inside a class folder") for p, _ in _image_entries(root, False)]

@@ -31,6 +31,16 @@ def test_paths_are_sorted_by_plain_string_order_and_labels_stay_parallel(tmp_pat
     assert all(os.path.isabs(p) for p in ds.paths)
 
 
+def test_kaggle_competition_folder_uses_train_not_test1(tmp_path):
+    root = tmp_path / "dogs-vs-cats"
+    make_kaggle_folder(root / "train", per_class=3)
+    for i in range(1, 4):
+        write_image(root / "test1" / f"{i}.jpg")  # unlabelled: Kaggle's test set
+    ds = load_dataset(root)
+    assert ds.layout == "kaggle-flat" and ds.root == str(root / "train")
+    assert ds.classes == ["cat", "dog"] and len(ds.paths) == 6
+
+
 def test_class_folders_any_number_of_classes_and_nested_subfolders(tmp_path):
     root = make_class_folders(tmp_path / "pets", per_class=2, classes=("cat", "dog", "bird"))
     write_image(root / "bird" / "more" / "deep.png")
