@@ -213,6 +213,8 @@ def decode_image(data: bytes | str | Path, fast: bool = False) -> np.ndarray:
     """
     if isinstance(data, (str, Path)):
         data = _read_bytes(data)
+    elif hasattr(data, "getvalue"):  # a Streamlit UploadedFile or io.BytesIO
+        data = data.getvalue()
     data = bytes(data) if not isinstance(data, bytes) else data
     if len(data) == 0:
         raise ImageError("empty file")

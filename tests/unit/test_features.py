@@ -1,6 +1,7 @@
 """The post's feature, safe decoding, and extract_features (cache disabled here)."""
 from __future__ import annotations
 
+import io
 import struct
 import threading
 import time
@@ -187,6 +188,8 @@ def test_header_sizes_agree_with_the_decoder(ext):
 def test_describe_bytes_equals_describe_path(tmp_path):
     path = write_image(tmp_path / "x.png", make_image(noise=40))
     np.testing.assert_array_equal(describe(path), describe(path.read_bytes()))
+    np.testing.assert_array_equal(describe(path), describe(io.BytesIO(path.read_bytes())))
+    np.testing.assert_array_equal(describe(path), describe(bytearray(path.read_bytes())))
 
 
 # ---- extract_features (no cache: see test_feature_cache.py) -------------------------
