@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.e2e.conftest import (  # noqa: F401 - fixtures re-exported for this folder
-    ARTIFACTS, IDLE, ROOT, Server, _free_port, app_server, browser, page, wait_idle,
+    ARTIFACTS, IDLE, ROOT, Server, _free_port, app_server, page, wait_idle,
 )
+from tests.reliability.shared_browser import browser  # noqa: F401 - one browser per session
 
 
 class KillableServer(Server):

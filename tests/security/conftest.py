@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import app_server, browser, page, wait_idle  # noqa: F401 - fixtures
+from tests.e2e.conftest import app_server, page, wait_idle  # noqa: F401 - fixtures
+from tests.reliability.shared_browser import browser  # noqa: F401 - one browser per session
 
 
 @pytest.fixture(autouse=True)
