@@ -378,6 +378,7 @@ class DatasetFeatures:
     paths: tuple[str, ...]  # (n,)
     skipped: tuple[tuple[str, str], ...]  # (path, reason): not an image, or not decodable
     seconds: float  # time to list and extract (near zero when the disk cache is warm)
+    cache_notes: tuple[str, ...] = ()  # the disk cache's problems (full disk, corrupt file): say so
 
 
 def dataset_features(root, config: TrainConfig, progress=None) -> DatasetFeatures:
@@ -398,7 +399,7 @@ def dataset_features(root, config: TrainConfig, progress=None) -> DatasetFeature
             + (f" (first: {Path(skipped[0][0]).name}: {skipped[0][1]})." if skipped else ".")
         )
     return DatasetFeatures(np.asarray(feats.X), tuple(label_of[p] for p in paths), paths,
-                           skipped, time.perf_counter() - t0)
+                           skipped, time.perf_counter() - t0, tuple(feats.cache_notes))
 
 
 def train_dataset(root, config: TrainConfig | None = None, progress=None,
