@@ -64,7 +64,7 @@ def cached_training(root: str, fingerprint: str, config_items: tuple, name: str)
     hinge = M.train_on_features(feats.X, feats.labels, replace(config, loss="hinge"),
                                 paths=feats.paths, dataset_name=name)
     return {"post": post, "hinge": hinge, "curves": M.learning_curves(feats.X, post),
-            "feature_seconds": feats.seconds}
+            "feature_seconds": feats.seconds, "cache_notes": feats.cache_notes}
 
 
 # -- parameters ------------------------------------------------------------------
@@ -163,6 +163,8 @@ def show(run: dict) -> None:
                    "These results and the saved model are kept; its thumbnails are gone.")
     for note in post.notes:
         st.info(note)
+    for note in run.get("cache_notes", ()):  # e.g. a full disk: training worked, the next run is slower
+        st.warning(f"Feature cache: {note}. The results are complete; the next run will extract again.")
     if run.get("waited"):
         st.caption(f"Waited {run['waited']:.1f} s for another session training this dataset.")
     _skipped(post.skipped)
