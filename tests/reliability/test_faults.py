@@ -227,3 +227,15 @@ def test_full_data_disk_during_a_download_keeps_a_resumable_part(tiny_disk, monk
     part = data / ".downloads" / "kagglecatsanddogs.zip.part"
     assert slow_mirror.body.startswith(part.read_bytes())  # what was written is a true prefix
     assert not (data / "kaggle-cats-and-dogs").exists()
+
+
+def test_full_cache_disk_while_training_says_so_and_still_trains(tiny_disk, monkeypatch, tmp_path):
+    from tests.app.conftest import open_page
+
+    make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "pets", per_class=300)
+    monkeypatch.setenv("SOFTMAX_CACHE_DIR", str(tiny_disk))
+    at = open_page("pages/train.py", timeout=120)
+    at.button(key="train").click().run()
+    assert not at.exception and not at.error
+    assert "Results on pets" in _texts(at.subheader)
+    assert "Feature cache" in _texts(at.warning) and "No space left on device" in _texts(at.warning)
