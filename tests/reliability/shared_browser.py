@@ -13,7 +13,8 @@ import pytest
 
 
 def _alive_browser(request):
-    for fixturedef in request._fixturemanager._arg2fixturedefs.get("browser", []):
+    defs = getattr(getattr(request, "_fixturemanager", None), "_arg2fixturedefs", {})  # pytest internals
+    for fixturedef in defs.get("browser", []):
         cached = getattr(fixturedef, "cached_result", None)
         if cached is not None and cached[2] is None and cached[0] is not None:
             return cached[0]
