@@ -25,3 +25,35 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SOFTMAX_CACHE_DIR", str(base / "cache"))
     (base / "data").mkdir()
     return base
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    """No st.cache result of one test leaks into the next AppTest."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian chromium for the whole run: sync Playwright cannot start twice in a
+    process, so every folder's browser tests share this one (see tests/e2e/conftest.py)."""
+    from tests.e2e.conftest import CHROMIUM, _need_browser
+
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"],
+        )
+        yield b
+        b.close()

@@ -6,7 +6,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import accuracy_score, classification_report

@@ -76,22 +76,6 @@ class Server:
             self.proc.kill()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
-        )
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def app_server(isolated_dirs):
     """A fresh server per test, with the test's own data dir and cache."""

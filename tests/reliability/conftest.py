@@ -18,7 +18,6 @@ import pytest
 from tests.e2e.conftest import (  # noqa: F401 - fixtures re-exported for this folder
     ARTIFACTS, IDLE, ROOT, Server, _free_port, app_server, page, wait_idle,
 )
-from tests.reliability.shared_browser import browser  # noqa: F401 - one browser per session
 
 
 class KillableServer(Server):
@@ -131,16 +130,6 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-@pytest.fixture(autouse=True)
-def clear_streamlit_caches():
-    """As tests/app does: no st.cache result of one test leaks into the next AppTest."""
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def open_session(browser, url: str, page: str | None = None, timeout: float = 60_000):

@@ -1,22 +1,10 @@
 """The security suite reuses the real-server fixtures of tests/e2e and the AppTest helper."""
 from __future__ import annotations
 
-import pytest
 
 from tests.e2e.conftest import app_server, page, wait_idle  # noqa: F401 - fixtures
-from tests.reliability.shared_browser import browser  # noqa: F401 - one browser per session
 
 
-@pytest.fixture(autouse=True)
-def clear_streamlit_caches():
-    """As tests/app does: no st.cache result of one test leaks into the next AppTest."""
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def classify_page(tmp_path):

@@ -231,7 +231,6 @@ def test_fetch_petimages_404(server):
 
 
 def test_fetch_petimages_limit_breach_keeps_the_download(server, monkeypatch):
-    data = Path(os.environ["SOFTMAX_DATA_DIR"])
     server.routes["/pets.zip"] = Route(petimages_zip())
     monkeypatch.setenv("SOFTMAX_MAX_ZIP_FILES", "3")
     with pytest.raises(DownloadError, match="kept at .*SOFTMAX_MAX_ZIP_FILES"):
