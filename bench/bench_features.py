@@ -71,9 +71,9 @@ def interleaved(repeats: int, contenders: dict) -> tuple[dict, dict]:
     results = {}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             results[name] = fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append((time.perf_counter() - start, time.process_time() - cpu))
     return {name: min(t) for name, t in times.items()}, results
 
 
@@ -111,11 +111,11 @@ def run_sample(folder: Path, repeats: int, compare_loky: bool) -> dict:
     first = {}
     start = time.perf_counter()
     cold(paths, True)
-    first["first cold (fast, first call)"] = time.perf_counter() - start
+    first["first cold (fast, first call)"] = (time.perf_counter() - start, None)
     if compare_loky:
         start = time.perf_counter()
         with_backend("loky", lambda: cold(paths, True))()
-        first["first cold, loky (starts workers)"] = time.perf_counter() - start
+        first["first cold, loky (starts workers)"] = (time.perf_counter() - start, None)
     warm_cache = tempfile.mkdtemp()
     extract_features(paths, fast=True, cache_dir=warm_cache)
     contenders = {
@@ -198,13 +198,16 @@ def run_25k(folder: Path, n: int = 25_000) -> dict:
 
 def report(sample: dict, big: dict | None) -> None:
     n, t = sample["n"], sample["times"]
-    base = t["post's loop"]
+    base, base_cpu = t["post's loop"]
     print(f"\n{n} images, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'':36s}{'seconds':>9s}{'images/s':>10s}{'vs post':>9s}{'target':>8s}")
-    for name, secs in t.items():
+    print("(CPU ms/image: this process's CPU time, all its threads; n/a for loky workers. "
+          "On a quiet machine, wall time ~ CPU / cores.)")
+    print(f"{'':36s}{'seconds':>9s}{'images/s':>10s}{'vs post':>9s}{'CPU ms/img':>12s}  target")
+    for name, (secs, cpu) in t.items():
         target = TARGETS.get(name)
         mark = "" if target is None else (f">={target:g}x " + ("ok" if base / secs >= target else "MISS"))
-        print(f"{name:36s}{secs:9.3f}{n / secs:10.0f}{base / secs:8.1f}x  {mark}")
+        cpu_txt = "n/a" if cpu is None or "loky" in name else f"{cpu / n * 1000:.3f}"
+        print(f"{name:36s}{secs:9.3f}{n / secs:10.0f}{base / secs:8.1f}x{cpu_txt:>12s}  {mark}")
     print(f"\nexact vs post's loop: max abs difference {sample['exact_max_abs_diff']:.1e}")
     print(f"fast vs exact histograms: lowest cosine similarity {sample['cosine_fast_exact_min']:.4f}")
     print("accuracy (75/25 split, random_state 42, SGD log_loss 967, 10 epochs): "
@@ -213,7 +216,7 @@ def report(sample: dict, big: dict | None) -> None:
     if big:
         kids = big["children_kib"]
         total_mib = (big["parent_kib"] + sum(kids.values())) / 1024
-        post_est = base / n * big["n"]
+        post_est = base / n * big["n"]  # base: the post's loop, seconds for the sample
         print(f"\n25,000 images (links to the sample's files, all decoded): fast cold {big['cold']:.1f} s "
               f"({big['n'] / big['cold']:.0f} images/s), warm {big['warm']:.2f} s; the post's loop, "
               f"estimated from its rate above: {post_est:.0f} s "
