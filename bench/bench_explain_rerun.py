@@ -15,6 +15,15 @@ most the page allows):
 Prints wall-clock median and p95, the median CPU time, and the ratio of the target to the
 median; asserts nothing. Wall time on a busy machine includes waiting for a core, so the
 load average is printed too; run it on an idle machine for the figure to quote.
+
+AppTest times the script body only. `--server` times what a user's slider move costs a
+real `streamlit run` instead (bench/load_test.py's server and websocket client, one
+session, moves one after another): the round trip, and the server process's CPU per
+rerun, which also counts what AppTest does not see (the event loop, sending the
+messages, and Streamlit's `gc.collect()` after every run unless `runner.postScriptGC`
+is off; `--no-post-gc` starts the server with it off, to compare):
+
+    python bench/bench_explain_rerun.py --server [--n 150] [--no-post-gc]
 """
 from __future__ import annotations
 
@@ -87,12 +96,80 @@ def p95(xs: list[float]) -> float:
     return sorted(xs)[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
+async def _server_reruns(server, n: int, warmup: int) -> tuple[list[float], float]:
+    """(wall s per rerun, server CPU s over the timed reruns): one session moving a slider."""
+    from load_test import open_socket
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    sock = await open_socket(server.url)
+    try:
+        walls, step, cpu0 = [], 0.01, 0.0
+        for i in range(warmup + n):
+            if i == warmup:
+                cpu0 = server.cpu_seconds()
+            value = round(sock.widgets["exact score of dog"].value + step, 2)
+            state = WidgetState(id=sock.widgets["score of dog"].id)
+            state.double_array_value.data.append(value)
+            t0 = time.perf_counter()
+            widgets, problems = await sock.rerun(state)
+            if i >= warmup:
+                walls.append(time.perf_counter() - t0)
+            if problems or abs(widgets["exact score of dog"].value - value) > 1e-9:
+                raise RuntimeError(f"the page did not follow the slider: {problems}")
+            if (i + 1) % 20 == 0:  # back and forth
+                step = -step
+        return walls, server.cpu_seconds() - cpu0
+    finally:
+        await sock.close()
+
+
+def time_server(n: int, warmup: int, post_gc: bool) -> None:
+    import asyncio
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from load_test import AppServer
+
+    env_key = "STREAMLIT_RUNNER_POST_SCRIPT_GC"
+    saved = os.environ.get(env_key)
+    if not post_gc:
+        os.environ[env_key] = "false"
+    with tempfile.TemporaryDirectory(prefix="softmax-bench-") as work:
+        work = Path(work)
+        (work / "data").mkdir()
+        (work / "cache").mkdir()
+        server = AppServer(work / "data", work / "cache", work / "server.log")
+        try:
+            server.wait_healthy()
+            walls, cpu = asyncio.run(_server_reruns(server, n, warmup))
+        finally:
+            server.stop()
+            if saved is None:
+                os.environ.pop(env_key, None)
+            else:
+                os.environ[env_key] = saved
+    ms = [1000 * w for w in walls]
+    print(f"real server (streamlit run, runner.postScriptGC={'on' if post_gc else 'off'}), "
+          f"one session, {n} slider moves after {warmup} untimed")
+    print(f"round trip median {statistics.median(ms):.1f} ms, p95 {p95(ms):.1f} ms; "
+          f"server CPU per rerun {1000 * cpu / n:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=60, help="timed reruns per setting")
     parser.add_argument("--warmup", type=int, default=5, help="untimed reruns first")
+    parser.add_argument("--server", action="store_true",
+                        help="time a real `streamlit run` over its websocket instead of AppTest")
+    parser.add_argument("--no-post-gc", action="store_true",
+                        help="with --server: start it with runner.postScriptGC off")
     args = parser.parse_args()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
+    if args.server:
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        time_server(args.n, args.warmup, post_gc=not args.no_post_gc)
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        return
 
     print(f"Explain page, server-side rerun after a slider move ({args.n} reruns each, "
           f"target median < {TARGET_MS:.0f} ms)")

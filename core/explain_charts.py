@@ -12,12 +12,15 @@ LOSS_COLOURS = {"cross-entropy": "#1f77b4", "hinge": "#ff7f0e", "squared hinge":
 
 
 def _figure(data: list[dict], title: str, height: int = 320, **layout) -> go.Figure:
-    # One dict in, one validation pass: each fig.update_*() call would cost a few ms more,
-    # and the page rebuilds these on every slider move. No named template either (~10 ms
-    # each); st.plotly_chart applies Streamlit's theme anyway.
+    # One dict in and no validation pass: the page rebuilds these on every slider move,
+    # and validating the three figures cost ~3 ms of every rerun (each fig.update_*() call
+    # would cost a few ms more). _validate=False is what plotly.io uses for its own
+    # templates; the properties here are fixed, and tests/unit/test_explain_charts.py
+    # reads them back. No named template either (~10 ms each); st.plotly_chart applies
+    # Streamlit's theme anyway.
     return go.Figure({"data": data, "layout": {
         "title": {"text": title}, "height": height,
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, **layout}})
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, **layout}}, _validate=False)
 
 
 def probability_figure(classes: Sequence[str], probabilities: Sequence[float],
