@@ -5,6 +5,7 @@ Classify page can hand a real model's scores over. The maths is in core.softmax.
 """
 import inspect
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -192,6 +193,24 @@ def as_text(df: pd.DataFrame) -> pd.DataFrame:
                         index=df.index)
 
 
+def md_text(text: str) -> str:
+    """Text shown as itself in Markdown: every ASCII punctuation mark escaped (so no
+    markup, link, LaTeX, colour directive or table cell break comes from a class name)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def md_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table, numbers as the page prints them. One markdown
+    element costs a fraction of an st.dataframe (no Arrow tables), on every rerun."""
+    cols = [df.index.name or "", *df.columns]
+    rows = [[name, *(fmt(v) if isinstance(v, float) else str(v) for v in values)]
+            for name, values in zip(df.index, df.itertuples(index=False))]
+    head = "| " + " | ".join(md_text(c) for c in cols) + " |"
+    rule = "|:---|" + "|".join("---:" if df[c].dtype.kind == "f" else ":---" for c in df.columns) + "|"
+    body = ["| " + " | ".join(md_text(str(c)) for c in row) + " |" for row in rows]
+    return "\n".join([head, rule, *body])
+
+
 def tex_num(x: float) -> str:
     """fmt() for LaTeX: 2.868e-177 -> 2.868 \\times 10^{-177}, inf -> \\infty."""
     if math.isinf(x):
@@ -317,7 +336,7 @@ def losses_tab(s: ExplainState) -> None:
     arrows = ["↑ raise" if x < -1e-12 else "↓ lower" if x > 1e-12 else "· hold" for x in g]
     df = pd.DataFrame({"score": s.scores, **{f"dL/ds {n}": grads[n] for n in LOSS_NAMES},
                        f"move ({move})": arrows}, index=pd.Index(s.classes, name="class"))
-    st.dataframe(as_text(df), key="gradient_table", width="stretch")
+    st.markdown(md_table(df))
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
     c1.number_input("Learning rate", 0.01, 10.0, value=1.0, step=0.1, key="step_lr")
     c2.button("Take one gradient step", key="step", on_click=take_step, icon=":material/south_east:",
