@@ -39,7 +39,10 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str]):
+    """A real `streamlit run` on a free local port. new_session=True puts it in its own
+    process group, so a SIGKILL of the group takes its workers with it."""
+
+    def __init__(self, env: dict[str, str], new_session: bool = False):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = ARTIFACTS / f"server-{self.port}.log"
@@ -50,7 +53,7 @@ class Server:
             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
         ]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **env},
+            cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=new_session,
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
         )
         self._wait_healthy()

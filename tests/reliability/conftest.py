@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.e2e.conftest import (  # noqa: F401 - fixtures re-exported for this folder
-    ARTIFACTS, IDLE, ROOT, Server, _free_port, app_server, page, wait_idle,
+    Server, app_server, page, wait_idle,
 )
 
 
@@ -25,20 +24,7 @@ class KillableServer(Server):
     as a crash or an out-of-memory kill of the whole container would."""
 
     def __init__(self, env: dict[str, str]):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = ARTIFACTS / f"server-{self.port}.log"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-            "--server.headless", "true", "--server.port", str(self.port),
-            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-        )
-        self._wait_healthy()
+        super().__init__(env, new_session=True)
 
     def kill(self) -> None:
         try:
