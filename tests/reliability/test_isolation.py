@@ -5,7 +5,7 @@ st.session_state). Alice trains, uploads a photo and edits the Explain state; Bo
 must see none of it, and Bob's own work must not leak back into Alice's pages.
 
 By design the data folder is shared (datasets, and models saved to data/.models are
-offered to everyone as "Saved: ..."): see docs/SECURITY.md. What must stay private is
+offered to everyone as "Saved: ..."): see the README's Security section. What must stay private is
 session state: the model trained in a session, its results, uploads and URL state.
 """
 from __future__ import annotations
