@@ -104,7 +104,8 @@ def cross_entropy(scores: ArrayLike, target: int, base: float = math.e,
                   temperature: float = 1.0) -> float:
     """-log_base p_target. In nats (base e) this is the post's 0.0709."""
     logp = log_softmax(scores, temperature)
-    return float(-logp[check_target(target, logp.size)] / math.log(check_base(base)))
+    nats = float(-logp[check_target(target, logp.size)])  # a Python float: inf, not a warning,
+    return nats / math.log(check_base(base))              # when a base near 1 overflows it
 
 
 # ---------------------------------------------------------------- hinge losses
