@@ -20,10 +20,11 @@ AppTest times the script body only. `--server` times what a user's slider move c
 real `streamlit run` instead (bench/load_test.py's server and websocket client, one
 session, moves one after another): the round trip, and the server process's CPU per
 rerun, which also counts what AppTest does not see (the event loop, sending the
-messages, and Streamlit's `gc.collect()` after every run unless `runner.postScriptGC`
-is off; `--no-post-gc` starts the server with it off, to compare):
+messages, and Streamlit's `gc.collect()` after every run where `runner.postScriptGC` is
+on). By default the server runs as configured (.streamlit/config.toml turns that gc off);
+`--post-gc` turns it back on, to compare:
 
-    python bench/bench_explain_rerun.py --server [--n 150] [--no-post-gc]
+    python bench/bench_explain_rerun.py --server [--n 150] [--post-gc]
 """
 from __future__ import annotations
 
@@ -128,17 +129,18 @@ def time_server(n: int, warmup: int, post_gc: bool) -> None:
     import tempfile
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from load_test import AppServer
+    from app_server import AppServer
 
     env_key = "STREAMLIT_RUNNER_POST_SCRIPT_GC"
     saved = os.environ.get(env_key)
-    if not post_gc:
-        os.environ[env_key] = "false"
+    if post_gc:
+        os.environ[env_key] = "true"
     with tempfile.TemporaryDirectory(prefix="softmax-bench-") as work:
         work = Path(work)
         (work / "data").mkdir()
         (work / "cache").mkdir()
-        server = AppServer(work / "data", work / "cache", work / "server.log")
+        server = AppServer({"SOFTMAX_DATA_DIR": str(work / "data"),
+                            "SOFTMAX_CACHE_DIR": str(work / "cache")}, work)
         try:
             server.wait_healthy()
             walls, cpu = asyncio.run(_server_reruns(server, n, warmup))
@@ -149,7 +151,7 @@ def time_server(n: int, warmup: int, post_gc: bool) -> None:
             else:
                 os.environ[env_key] = saved
     ms = [1000 * w for w in walls]
-    print(f"real server (streamlit run, runner.postScriptGC={'on' if post_gc else 'off'}), "
+    print(f"real server (streamlit run, {'runner.postScriptGC on' if post_gc else 'as configured'}), "
           f"one session, {n} slider moves after {warmup} untimed")
     print(f"round trip median {statistics.median(ms):.1f} ms, p95 {p95(ms):.1f} ms; "
           f"server CPU per rerun {1000 * cpu / n:.1f} ms")
@@ -161,13 +163,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="untimed reruns first")
     parser.add_argument("--server", action="store_true",
                         help="time a real `streamlit run` over its websocket instead of AppTest")
-    parser.add_argument("--no-post-gc", action="store_true",
-                        help="with --server: start it with runner.postScriptGC off")
+    parser.add_argument("--post-gc", action="store_true",
+                        help="with --server: turn Streamlit's gc after every run back on")
     args = parser.parse_args()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     if args.server:
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        time_server(args.n, args.warmup, post_gc=not args.no_post_gc)
+        time_server(args.n, args.warmup, post_gc=args.post_gc)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
         return
 

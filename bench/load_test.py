@@ -34,15 +34,14 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from app_server import AppServer  # bench/ is on sys.path when a script here runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("SOFTMAX_SAMPLE_DIR", ROOT.parent / "shared" / "data" / "kaggle-sample"))
@@ -94,12 +93,6 @@ class Report:
 # ---------------------------------------------------------------- server and data
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def link_sample(dest: Path, sample: Path = SAMPLE) -> Path:
     """The Kaggle sample as hard links (or copies across filesystems) in dest: never in the repo.
 
@@ -115,53 +108,6 @@ def link_sample(dest: Path, sample: Path = SAMPLE) -> Path:
             except OSError:
                 shutil.copy2(f, dest / f.name)
     return dest
-
-
-class AppServer:
-    """`streamlit run streamlit_app.py` on a free local port, with its own dirs."""
-
-    def __init__(self, data_dir: Path, cache_dir: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {**os.environ, "SOFTMAX_DATA_DIR": str(data_dir), "SOFTMAX_CACHE_DIR": str(cache_dir)}
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-               "--server.headless", "true", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
-                                     stderr=subprocess.STDOUT)
-
-    def wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("streamlit did not become healthy in time")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def cpu_seconds(self) -> float:
-        """CPU time the server process has used so far (Linux /proc; 0 elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return 0.0
-
-    def tracebacks(self) -> int:
-        return self.log.read_text(errors="replace").count("Traceback")
 
 
 # ---------------------------------------------------------------- sessions
@@ -476,7 +422,7 @@ def run(args) -> Report:
         data, cache = work / "data", work / "cache"
         link_sample(data / args.dataset)
         cache.mkdir()
-        server = AppServer(data, cache, work / "server.log")
+        server = AppServer({"SOFTMAX_DATA_DIR": str(data), "SOFTMAX_CACHE_DIR": str(cache)}, work)
         try:
             server.wait_healthy()
             load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
