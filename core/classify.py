@@ -8,7 +8,6 @@ settings than today's defaults still sees what it was trained on.
 from __future__ import annotations
 
 import io
-import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +22,7 @@ from core.features import DEFAULT_BINS, ImageError, color_histogram, decode_imag
 from core.library import list_datasets
 from core.model import TrainConfig, dataset_lock, save_model, train_dataset
 from core.model_store import SavedModel
-from core.softmax import softmax
+from core.softmax import cross_entropy, post_table
 from core.urlstate import ExplainState, clamp_state
 
 UPLOAD_TYPES = ("jpg", "jpeg", "png", "bmp", "webp")
@@ -184,12 +183,11 @@ def probability_note(model: SavedModel) -> str:
 def explain_table(model: SavedModel, result: ImageResult, true_class: str) -> pd.DataFrame:
     """The Explain page's table for this image: score, exp, softmax probability, -ln p."""
     scores = np.asarray(result.scores, dtype=np.float64)  # (K,)
-    p = softmax(scores)  # (K,)
-    with np.errstate(over="ignore"):
-        e = np.exp(scores)  # (K,), may be inf for a score > 709: the table says so
+    table = post_table(scores)  # exp may be inf for a score > 709: the table says so
+    p = table.probabilities
     df = pd.DataFrame({
-        "class": list(model.classes), "score W.x+b": scores, "exp(score)": e,
-        "softmax p": p, "-ln p": -np.log(p), "true class": [c == true_class for c in model.classes],
+        "class": list(model.classes), "score W.x+b": scores, "exp(score)": table.exp,
+        "softmax p": p, "-ln p": table.neg_log, "true class": [c == true_class for c in model.classes],
     })
     if result.probabilities is not None and not _same(p, result.probabilities):
         df.insert(4, "model's p (one-vs-rest)", result.probabilities)
@@ -202,8 +200,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def loss_for(result: ImageResult, model: SavedModel, true_class: str) -> float:
     """Cross-entropy of the softmax of the scores, for the class the user says is true."""
-    p = softmax(np.asarray(result.scores, dtype=np.float64))
-    return float(-math.log(p[model.classes.index(true_class)]))
+    return cross_entropy(result.scores, model.classes.index(true_class))
 
 
 def explain_state(model: SavedModel, result: ImageResult, true_class: str) -> tuple[ExplainState, list[str]]:

@@ -87,6 +87,23 @@ def softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     return np.exp(log_softmax(scores, temperature))
 
 
+@dataclass(frozen=True)
+class PostTable:
+    """The post's table, one entry per class."""
+    exp: np.ndarray  # (K,) e^(s/T) as written: inf above 709.78, where the naive form breaks
+    probabilities: np.ndarray  # (K,) computed stably
+    neg_log: np.ndarray  # (K,) -log_base p: the loss were that class the true one
+
+
+def post_table(scores: ArrayLike, temperature: float = 1.0, base: float = math.e) -> PostTable:
+    """exp(score), probability and -log p per class, as the post tabulates them."""
+    s, t = as_scores(scores), check_temperature(temperature)  # (K,)
+    logp = log_softmax(s, t)  # (K,)
+    with np.errstate(over="ignore"):
+        e = np.exp(s / t)
+    return PostTable(e, np.exp(logp), -logp / math.log(check_base(base)))
+
+
 def softmax_gradient(scores: ArrayLike, target: int, temperature: float = 1.0,
                      base: float = math.e) -> np.ndarray:
     """d cross_entropy / d scores = (p - onehot(target)) / (T ln base).

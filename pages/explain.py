@@ -30,7 +30,7 @@ BASE_LABELS = {"e": "ln (nats)", "10": "log10 (the post's first print)", "2": "l
 LOG_SYMBOL = {"e": r"\ln", "10": r"\log_{10}", "2": r"\log_{2}"}
 LOSS_NAMES = list(sm.LOSSES)
 TABS = ["Losses and gradients", "Shift and overflow"]
-CODE = [sm.log_softmax, sm.softmax, sm.softmax_gradient, sm.cross_entropy,
+CODE = [sm.post_table, sm.log_softmax, sm.softmax, sm.softmax_gradient, sm.cross_entropy,
         sm.hinge_loss, sm.hinge_gradient, sm.squared_hinge_loss, sm.squared_hinge_gradient]
 
 
@@ -275,9 +275,8 @@ def options(names: list[str]) -> tuple[int, str, float]:
     return target, base, temperature
 
 
-def post_table(s: ExplainState, z: np.ndarray, p: np.ndarray, nll: np.ndarray) -> None:
-    with np.errstate(over="ignore"):
-        e = np.exp(z)
+def post_table(s: ExplainState, table: sm.PostTable) -> None:
+    e, p, nll = table.exp, table.probabilities, table.neg_log
     t = "" if s.temperature == 1 else "/T"
     log = {"e": "-ln p", "10": "-log10 p", "2": "-log2 p"}[s.base]
     df = pd.DataFrame({"score s": s.scores, f"exp(s{t})": e, "probability p": p, log: nll},
@@ -291,11 +290,11 @@ def post_table(s: ExplainState, z: np.ndarray, p: np.ndarray, nll: np.ndarray) -
                    "they are computed after subtracting the largest score (see the overflow tab).")
 
 
-def formulas(s: ExplainState, z: np.ndarray, p: np.ndarray, loss: float) -> None:
+def formulas(s: ExplainState, table: sm.PostTable) -> None:
     y = tex_name(s.classes[s.target])
     over_t = "" if s.temperature == 1 else "/T"
-    with np.errstate(over="ignore"):
-        num, den = math.exp(z[s.target]) if z[s.target] < 709 else math.inf, np.exp(z).sum()
+    num, den, p = table.exp[s.target], table.exp.sum(), table.probabilities
+    loss = table.neg_log[s.target]
     st.latex(rf"p_{{\text{{{y}}}}} = \frac{{e^{{s_{{\text{{{y}}}}}{over_t}}}}}{{\sum_j e^{{s_j{over_t}}}}}"
              rf" = \frac{{{tex_num(num)}}}{{{tex_num(den)}}} = {tex_num(p[s.target])}")
     st.latex(rf"L = -{LOG_SYMBOL[s.base]} p_{{\text{{{y}}}}} = -{LOG_SYMBOL[s.base]} {tex_num(p[s.target])}"
@@ -414,15 +413,13 @@ def main() -> None:
     write_url(s)
     messages(notice_box, s, name_messages)
 
-    z = np.asarray(s.scores) / s.temperature  # (K,)
-    logp = sm.log_softmax(s.scores, s.temperature)  # (K,)
-    p, nll = np.exp(logp), -logp / math.log(BASES[s.base])
-    loss = float(nll[s.target])
+    table = sm.post_table(s.scores, s.temperature, BASES[s.base])
+    p, loss = table.probabilities, float(table.neg_log[s.target])
     with right:
         headline(s, p, loss)
         topk_line(s)
-        formulas(s, z, p, loss)
-    post_table(s, z, p, nll)
+        formulas(s, table)
+    post_table(s, table)
     charts(s, p, loss)
     # Tabs that track state run only the open one: the page stays fast on every slider move.
     tabs = st.tabs(TABS, key="explain_tab", on_change="rerun")

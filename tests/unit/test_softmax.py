@@ -237,3 +237,13 @@ def test_bad_target_temperature_base_margin():
         sm.hinge_loss(POST_SCORES, 3, margin=-1)
     with pytest.raises(ValueError, match="learning rate"):
         sm.gradient_step(POST_SCORES, [0, 0, 0, 0], 0)
+
+
+def test_post_table_is_the_posts_table():
+    t = sm.post_table([-3.44, 1.16, -0.81, 3.91])
+    np.testing.assert_allclose(t.exp, [0.0321, 3.1899, 0.4449, 49.8990], atol=5e-5)
+    np.testing.assert_allclose(t.probabilities, [0.0006, 0.0596, 0.0083, 0.9315], atol=5e-5)
+    assert round(t.neg_log[3], 4) == 0.0709
+    assert round(sm.post_table([-3.44, 1.16, -0.81, 3.91], base=10).neg_log[3], 4) == 0.0308
+    huge = sm.post_table([0.0, 1000.0])  # exp overflows as written; probabilities stay exact
+    assert np.isinf(huge.exp[1]) and huge.probabilities[1] == 1.0 and np.isfinite(huge.neg_log[1])
