@@ -10,13 +10,14 @@ cached feature extraction. No streamlit here: the Train page only renders.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -225,6 +226,17 @@ def train_on_features(X, labels, config: TrainConfig | None = None, *, paths=Non
     )
 
 
+def train_all(X, labels, config: TrainConfig, *, paths=None, dataset_name: str | None = None,
+              skipped=()) -> dict:
+    """What the Train page shows: the post's model, the Linear SVM beside it (same split),
+    and the post's model's learning curves. One call, so one trip to a worker process."""
+    post = train_on_features(X, labels, config, paths=paths, dataset_name=dataset_name,
+                             skipped=skipped)
+    hinge = train_on_features(X, labels, replace(config, loss="hinge"), paths=paths,
+                              dataset_name=dataset_name)
+    return {"post": post, "hinge": hinge, "curves": learning_curves(X, post)}
+
+
 def _config_meta(config: TrainConfig) -> dict:
     d = asdict(config)
     d["bins"] = list(config.bins)
@@ -381,15 +393,17 @@ class DatasetFeatures:
     cache_notes: tuple[str, ...] = ()  # the disk cache's problems (full disk, corrupt file): say so
 
 
-def dataset_features(root, config: TrainConfig, progress=None) -> DatasetFeatures:
-    """load_dataset + extract_features through the disk cache."""
+def dataset_features(root, config: TrainConfig, progress=None, cache_dir=None) -> DatasetFeatures:
+    """load_dataset + extract_features through the disk cache (cache_dir: None for
+    core.paths.cache_dir(); a worker process is told the server's folder explicitly)."""
     from core.dataset import load_dataset
     from core.features import extract_features
 
     t0 = time.perf_counter()
     ds = load_dataset(root)
     feats = extract_features(ds.paths, bins=config.bins, fast=config.fast,
-                             cache_dir=app_paths.cache_dir(), progress=progress)
+                             cache_dir=app_paths.cache_dir() if cache_dir is None else Path(cache_dir),
+                             progress=progress)
     label_of = dict(zip(map(str, ds.paths), ds.labels))
     paths = tuple(str(p) for p in feats.paths)
     skipped = tuple((str(p), str(r)) for p, r in [*ds.skipped, *feats.skipped])
@@ -409,6 +423,25 @@ def train_dataset(root, config: TrainConfig | None = None, progress=None,
     feats = dataset_features(root, config, progress)
     return train_on_features(feats.X, feats.labels, config, paths=feats.paths,
                              dataset_name=dataset_name or Path(str(root)).name, skipped=feats.skipped)
+
+
+def train_folder(root, config: TrainConfig, *, dataset_name: str | None = None, cache_dir=None,
+                 progress=None) -> dict:
+    """The Train page's whole job in one call, so that one trip to a worker process does
+    it and no feature matrix crosses back: features through the disk cache, then
+    train_all, and how long the features took."""
+    feats = dataset_features(root, config, progress, cache_dir)
+    out = train_all(feats.X, feats.labels, config, paths=feats.paths, dataset_name=dataset_name,
+                    skipped=feats.skipped)
+    return {**out, "feature_seconds": feats.seconds, "cache_notes": feats.cache_notes}
+
+
+def compare_folder(root, result: TrainResult, *, cache_dir=None) -> list[Variant]:
+    """beyond_the_post on the very images `result` was trained on (from the disk cache)."""
+    feats = dataset_features(root, result.config, cache_dir=cache_dir)
+    if feats.paths != result.paths:
+        raise TrainingError("the images in the folder changed after training; train again first")
+    return beyond_the_post(feats.X, result)
 
 
 def files_fingerprint(paths) -> str:
@@ -480,14 +513,28 @@ def list_saved_models(errors: list | None = None) -> list[tuple[Path, SavedModel
 # -- thumbnails ------------------------------------------------------------------
 
 
-def thumbnail(path, size: int = 96) -> np.ndarray | None:
-    """An RGB thumbnail (longest side `size`), or None if the file is gone or unreadable."""
+def thumbnail(path, size: int = 96) -> bytes | None:
+    """A JPEG thumbnail (longest side at most `size`), or None if the file is gone or
+    unreadable. Remembered (up to THUMBNAILS of them) until the file changes: the Train
+    page shows the same few dozen on every rerun."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return _thumbnail(str(path), size, st.st_size, st.st_mtime_ns)
+
+
+THUMBNAILS = 2048  # x ~3 KB
+
+
+@functools.lru_cache(maxsize=THUMBNAILS)
+def _thumbnail(path: str, size: int, file_size: int, mtime_ns: int) -> bytes | None:
     import cv2
 
     from core.features import ImageError, decode_image
 
     try:
-        img = decode_image(str(path), fast=True)  # (h, w, 3) BGR
+        img = decode_image(path, longest=size)  # (h, w, 3) BGR, a JPEG decoded at 1/2 to 1/8 size
     except (ImageError, OSError, ValueError):
         return None
     h, w = img.shape[:2]
@@ -495,15 +542,11 @@ def thumbnail(path, size: int = 96) -> np.ndarray | None:
     if scale < 1:
         img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
                          interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return buf.tobytes() if ok else None
 
 
 def thumbnail_data_uri(path, size: int = 96) -> str | None:
     """A JPEG data: URI for a table's image column (None when unreadable)."""
-    import cv2
-
-    rgb = thumbnail(path, size)
-    if rgb is None:
-        return None
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else None
+    jpeg = thumbnail(path, size)
+    return None if jpeg is None else "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()

@@ -44,7 +44,7 @@ def _train(name="pets", at=None):
 
 
 def _reports(at):
-    return [t.value for t in at.table if "precision" in t.value.columns]
+    return [t.value for t in at.dataframe if "precision" in t.value.columns]
 
 
 def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25, fast=True, bins=(8, 8, 8)):

@@ -44,7 +44,9 @@ def test_train_journey(page, app_server):
     page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
     wait_idle(page)
     page.get_by_text(re.compile(r"^5 test images are dog and predicted dog")).wait_for()
-    assert page.get_by_test_id("stImage").locator("img").count() >= 5  # their thumbnails
+    page.get_by_test_id("stImage").locator("img").nth(4).wait_for()  # their 5 thumbnails
+    wait_idle(page)
+    assert page.get_by_test_id("stImage").locator("img").count() == 5
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 4000})  # the app scrolls inside; show it all
     wait_idle(page)

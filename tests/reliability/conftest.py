@@ -33,6 +33,19 @@ class KillableServer(Server):
             pass
         self.proc.wait(10)
 
+    def kill_server_only(self) -> None:
+        """SIGKILL the server process alone, as the OOM killer would: its workers see it."""
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def group_alive(self) -> bool:
+        """Is any process of the server's group (its workers) still running?"""
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             super().stop()

@@ -73,9 +73,13 @@ def test_server_killed_during_feature_extraction_resumes_from_its_cache(
     deadline = time.time() + 120
     while time.time() < deadline and not _chunks(cache):  # work is saved every 1,024 images
         time.sleep(0.02)
-    server.kill()
+    server.kill_server_only()  # the extracting worker is left without its server...
     assert _chunks(cache), "no chunk was saved in time"
     pg.context.close()
+    deadline = time.time() + 10
+    while server.group_alive() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not server.group_alive(), "a worker outlived its killed server"  # ...and exits
 
     # Nothing corrupt: every chunk reads back whole, the dataset is untouched, no model saved.
     before = _chunks(cache)

@@ -14,6 +14,7 @@ import pytest
 
 import core.feature_cache as feature_cache
 import core.features as features
+import core.workers as training_workers
 from core.feature_cache import FeatureCache, file_key
 from core.features import ExtractionError, extract_features
 from tests.helpers import make_image, write_image
@@ -261,6 +262,7 @@ def _loky_workers() -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds workers through /proc")
 def test_a_killed_worker_gives_a_clear_error_and_the_done_rows_are_kept(tmp_path, monkeypatch):
+    training_workers.shutdown()  # the training worker of earlier tests is a loky process too: not that one
     monkeypatch.setattr(features, "BACKEND", "loky")  # worker processes that can be killed
     monkeypatch.setattr(features, "MIN_PARALLEL", 0)
     monkeypatch.setattr(features, "FLUSH_ROWS", 8)

@@ -95,6 +95,18 @@ def test_fast_decode_halves_jpegs_only(tmp_path):
     assert decode_image(encode(img, ".png"), fast=True).shape == (64, 96, 3)
 
 
+@pytest.mark.parametrize("size, longest, shape", [
+    ((375, 500), 96, (94, 125, 3)),  # the Kaggle photo for a 96 px thumbnail: 1/4 size
+    ((1500, 2000), 96, (188, 250, 3)),  # the largest reduction, 1/8, still covers 96 px
+    ((60, 80), 96, (60, 80, 3)),  # smaller than asked: decoded whole
+    ((375, 500), 300, (375, 500, 3)),  # 1/2 would be below the longest side asked for
+])
+def test_thumbnail_decode_reduces_a_jpeg_only_as_far_as_asked(size, longest, shape):
+    img = make_image(size=size, noise=50)
+    assert decode_image(encode(img, ".jpg"), longest=longest).shape == shape
+    assert decode_image(encode(img, ".png"), longest=longest).shape == (*size, 3)
+
+
 def test_png_with_alpha_grayscale_and_16_bit_decode_to_8_bit_bgr():
     bgr = make_image(size=(30, 40), noise=40)
     bgra = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)

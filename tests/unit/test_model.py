@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import time
 import threading
 from dataclasses import FrozenInstanceError, replace
 
+import cv2
 import numpy as np
 import pytest
 from sklearn.linear_model import SGDClassifier
@@ -259,11 +261,23 @@ def test_files_fingerprint_notices_a_change(tmp_path):
     assert M.files_fingerprint([p]) not in (f1,)
 
 
-def test_thumbnail_is_small_rgb_or_none(tmp_path):
+def test_thumbnail_is_a_small_jpeg_or_none(tmp_path):
     p = write_image(tmp_path / "a.jpg", color_bgr=(0, 0, 255), size=(300, 200))
-    t = M.thumbnail(p, 96)
-    assert t.shape == (96, 64, 3) and t[..., 0].mean() > 200  # red stays red in RGB
+    t = cv2.imdecode(np.frombuffer(M.thumbnail(p, 96), np.uint8), cv2.IMREAD_COLOR)
+    assert t.shape == (96, 64, 3) and t[..., 2].mean() > 200  # red stays red
     assert M.thumbnail_data_uri(p).startswith("data:image/jpeg;base64,")
     assert M.thumbnail(tmp_path / "missing.jpg") is None
     (tmp_path / "bad.jpg").write_bytes(b"xx")
     assert M.thumbnail_data_uri(tmp_path / "bad.jpg") is None
+
+
+def test_thumbnail_follows_a_changed_file(tmp_path):
+    p = write_image(tmp_path / "a.jpg", color_bgr=(0, 0, 255), size=(300, 200))
+    red = M.thumbnail(p, 96)
+    assert M.thumbnail(p, 96) == red  # remembered
+    write_image(p, color_bgr=(255, 0, 0), size=(300, 200))
+    os.utime(p, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new mtime even on a coarse clock
+    blue = cv2.imdecode(np.frombuffer(M.thumbnail(p, 96), np.uint8), cv2.IMREAD_COLOR)
+    assert blue[..., 0].mean() > 200 and blue[..., 2].mean() < 60
+    p.unlink()
+    assert M.thumbnail(p, 96) is None
