@@ -6,21 +6,18 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from core.figure import fast_figure
+
 TRUE_COLOUR = "#d62728"   # the true class stands out in every chart
 OTHER_COLOUR = "#1f77b4"
 LOSS_COLOURS = {"cross-entropy": "#1f77b4", "hinge": "#ff7f0e", "squared hinge": "#2ca02c"}
 
 
 def _figure(data: list[dict], title: str, height: int = 320, **layout) -> go.Figure:
-    # One dict in and no validation pass: the page rebuilds these on every slider move,
-    # and validating the three figures cost ~3 ms of every rerun (each fig.update_*() call
-    # would cost a few ms more). _validate=False is what plotly.io uses for its own
-    # templates; the properties here are fixed, and tests/unit/test_explain_charts.py
-    # reads them back. No named template either (~10 ms each); st.plotly_chart applies
-    # Streamlit's theme anyway.
-    return go.Figure({"data": data, "layout": {
-        "title": {"text": title}, "height": height,
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, **layout}}, _validate=False)
+    # Rebuilt on every slider move: no validation pass (see core.figure), and no named
+    # template either (~10 ms each); st.plotly_chart applies Streamlit's theme anyway.
+    return fast_figure(data, {"title": {"text": title}, "height": height,
+                              "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, **layout})
 
 
 def probability_figure(classes: Sequence[str], probabilities: Sequence[float],

@@ -279,15 +279,24 @@ def post_table(s: ExplainState, table: sm.PostTable) -> None:
     e, p, nll = table.exp, table.probabilities, table.neg_log
     t = "" if s.temperature == 1 else "/T"
     log = {"e": "-ln p", "10": "-log10 p", "2": "-log2 p"}[s.base]
-    df = pd.DataFrame({"score s": s.scores, f"exp(s{t})": e, "probability p": p, log: nll},
+    df = pd.DataFrame({"true class": ["✔" if i == s.target else "" for i in range(len(s.classes))],
+                       "score s": s.scores, f"exp(s{t})": e, "probability p": p, log: nll},
                       index=pd.Index(s.classes, name="class"))
-    styler = df.style.format(fmt).apply(
-        lambda row: ["background-color: #ffe08a; font-weight: bold" if row.name == s.classes[s.target]
-                     else "" for _ in row], axis=1)
-    st.dataframe(styler, key="post_table", width="stretch")
+    # Numbers stay numbers (sortable, copyable), printed as fmt() prints them. A pandas
+    # Styler (to colour the true class's row) cost 9 ms of every slider move; this 1.5 ms.
+    config = {c: st.column_config.NumberColumn(format=column_format(df[c])) for c in df.columns[1:]}
+    st.dataframe(df, key="post_table", width="stretch", column_config=config)
     if not np.all(np.isfinite(e)):
         st.caption(f"exp(s{t}) overflows to inf above 709.78; the probabilities are still exact because "
                    "they are computed after subtracting the largest score (see the overflow tab).")
+
+
+def column_format(values) -> str:
+    """fmt()'s choice for a whole column: 4 decimals, or 3-digit scientific when a value
+    would print as 0.0000 or run to seven digits or more."""
+    x = np.abs(np.asarray(values, dtype=float))
+    x = x[np.isfinite(x) & (x != 0)]
+    return "%.3e" if np.any((x < 1e-4) | (x >= 1e6)) else "%.4f"
 
 
 def formulas(s: ExplainState, table: sm.PostTable) -> None:

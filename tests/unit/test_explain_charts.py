@@ -3,6 +3,7 @@ import numpy as np
 
 from core import explain_charts as charts
 from core import softmax as sm
+from core.figure import validated
 
 CLASSES = ["dog", "cat", "boat", "airplane"]
 SCORES = [-3.44, 1.16, -0.81, 3.91]
@@ -43,12 +44,10 @@ def test_gradient_figure_shows_minus_the_gradient_per_loss():
 
 def test_unvalidated_figures_are_still_valid_plotly():
     """The builders skip plotly's validation for speed: a bad property must not slip through."""
-    import plotly.graph_objects as go
-
     grid = np.linspace(-10, 10, 5)
     grads = {name: grad(SCORES, 3) for name, (_, grad) in sm.LOSSES.items()}
     for fig in (charts.probability_figure(CLASSES, sm.softmax(SCORES), target=3),
                 charts.loss_curve_figure(grid, sm.loss_curve(SCORES, 3, grid), 3.91, 0.07,
                                          "airplane", "nats"),
                 charts.gradient_figure(CLASSES, grads)):
-        go.Figure(fig.to_dict())  # validates every property; raises on an unknown one
+        validated(fig)  # validates every property; raises on an unknown one

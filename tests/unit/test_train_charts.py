@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from core import train_charts as charts
+from core.figure import validated
 
 
 def test_confusion_shows_counts_with_actual_on_rows():
@@ -62,3 +63,26 @@ def test_accuracy_comparison_labels_percentages():
     fig = charts.accuracy_comparison_figure(["post", "chi2"], [0.63, 0.69], baseline=0.63)
     assert list(fig.data[0].text) == ["63.0%", "69.0%"]
     assert fig.layout.shapes[0].x0 == pytest.approx(0.63)
+
+
+def test_unvalidated_figures_are_still_valid_plotly():
+    """The figures skip plotly's validation for speed: each must still pass it."""
+    curves = {"epoch": np.arange(1, 4), "train_loss": [0.9, 0.7, 0.6], "test_loss": [1.0, 0.8, 0.75],
+              "train_acc": [0.6, 0.7, 0.72], "test_acc": [0.55, 0.6, 0.62]}
+    samples = [{"actual": "cat", "probabilities": {"cat": 0.7, "dog": 0.3}}]
+    for fig in (charts.confusion_figure(np.array([[5, 1], [2, 4]]), ["cat", "dog"]),
+                charts.learning_curves_figure(curves),
+                charts.gap_distribution_figure([0.1, 0.9], [0.5]),
+                charts.reliability_figure([0.2, 0.8], [0.25, 0.7], [10, 30], "dog"),
+                charts.probability_bars_figure(samples, ["cat", "dog"]),
+                charts.accuracy_comparison_figure(["post", "chi2"], [0.63, 0.69], baseline=0.63)):
+        validated(fig)
+
+
+def test_learning_curves_put_loss_left_and_accuracy_right_with_titles():
+    curves = {"epoch": np.arange(1, 3), "train_loss": [0.9, 0.7], "test_loss": [1.0, 0.8],
+              "train_acc": [0.6, 0.7], "test_acc": [0.55, 0.6]}
+    fig = charts.learning_curves_figure(curves, loss_name="hinge loss")
+    assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
+    assert [a.text for a in fig.layout.annotations] == ["hinge loss", "accuracy"]
+    assert tuple(fig.layout.yaxis2.range) == (0, 1)
