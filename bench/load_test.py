@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -49,27 +50,38 @@ CHROMIUM = os.environ.get("SOFTMAX_CHROMIUM", "/usr/bin/chromium")
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 CLASSES = ["dog", "cat", "boat", "airplane"]  # the Explain page's default classes
+WIDGETS = ("slider", "number_input", "button", "selectbox")  # what the socket clients read back
 RERUN_TIMEOUT_MS = 30_000
 OPEN_TIMEOUT_MS = 120_000  # twenty sessions arriving at once
 TRAIN_TIMEOUT_MS = 180_000
+WINDOW_S = 10.0  # the report's p95 per window of the run
 
 
 @dataclass
 class Stats:
     latencies: list[float] = field(default_factory=list)  # seconds, one per slider rerun
+    finished: list[float] = field(default_factory=list)  # perf_counter() when each came back
     trainings: list[float] = field(default_factory=list)  # seconds, one per training
     errors: list[str] = field(default_factory=list)
     server_cpu: float = 0.0  # CPU seconds of the streamlit process during the run
     machine_cpu: float = 0.0  # CPU seconds of the whole machine (browser, server, anything else)
     load_before: float | None = None  # 1-minute load average before the run
+    started: float = 0.0  # perf_counter() when the clock started
 
     def error(self, who: str, what: str) -> None:
         self.errors.append(f"{who}: {what}")
+
+    def rerun(self, t0: float) -> None:
+        """A rerun that started at perf_counter() t0 has just come back."""
+        now = time.perf_counter()
+        self.latencies.append(now - t0)
+        self.finished.append(now)
 
 
 @dataclass
 class Report:
     client: str
+    trainer_client: str
     sessions: int
     trainers: int
     duration_s: float
@@ -88,6 +100,7 @@ class Report:
     cores: int
     load_before: float | None
     passed: bool
+    p95_by_window_ms: list[float | None]
 
 
 # ---------------------------------------------------------------- server and data
@@ -158,7 +171,7 @@ async def explainer(page, i: int, start: asyncio.Event, stop: list[float], think
                         return box && box.value !== before && document.querySelector(idle) !== null;
                     }""",
                     arg=[f"exact score of {name}", before, IDLE], polling=20, timeout=RERUN_TIMEOUT_MS)
-                stats.latencies.append(time.perf_counter() - t0)
+                stats.rerun(t0)
             except Exception as exc:  # noqa: BLE001 - a rerun that never came back is an error
                 stats.error(who, f"rerun did not come back: {type(exc).__name__}")
                 await page.wait_for_selector(IDLE)
@@ -183,8 +196,10 @@ class StreamlitSocket:
     sent; the others keep their values in the session, as with a browser.
     """
 
-    def __init__(self, url: str):
-        self.url, self.ws, self.widgets = url, None, {}
+    def __init__(self, url: str, page: str = "", timeout: float = RERUN_TIMEOUT_MS / 1000):
+        self.url, self.page, self.timeout = url, page, timeout
+        self.ws, self.widgets, self.headings = None, {}, []
+        self.query = ""
 
     async def connect(self) -> None:
         import websockets
@@ -194,18 +209,20 @@ class StreamlitSocket:
                                            max_size=None, open_timeout=OPEN_TIMEOUT_MS / 1000)
 
     async def rerun(self, widget_state=None) -> tuple[dict, list[str]]:
-        """Rerun the script; returns (widgets by label, problems seen)."""
+        """Rerun the script; returns (widgets by label, problems seen). The headings the
+        run drew are in self.headings."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         back = BackMsg()
-        back.rerun_script.query_string = ""
+        back.rerun_script.query_string = self.query
+        back.rerun_script.page_name = self.page  # "" is the default page (Explain)
         if widget_state is not None:
             back.rerun_script.widget_states.widgets.append(widget_state)
         await self.ws.send(back.SerializeToString())
-        problems = []
+        problems, self.headings = [], []
         while True:
-            raw = await asyncio.wait_for(self.ws.recv(), RERUN_TIMEOUT_MS / 1000)
+            raw = await asyncio.wait_for(self.ws.recv(), self.timeout)
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
@@ -214,11 +231,15 @@ class StreamlitSocket:
                 et = el.WhichOneof("type")
                 if et == "exception":
                     problems.append(f"exception shown: {el.exception.message[:200]}")
-                elif et in ("slider", "number_input"):
+                elif et == "heading":
+                    self.headings.append(el.heading.body)
+                elif et in WIDGETS:
                     w = getattr(el, et)
                     self.widgets[w.label] = w
             elif kind == "script_finished":
-                if msg.script_finished != 0:  # FINISHED_SUCCESSFULLY
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # e.g. the router's first run on a fresh server: the rerun follows
+                if msg.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
                     problems.append(f"script finished with status {msg.script_finished}")
                 return self.widgets, problems
 
@@ -250,7 +271,7 @@ async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, 
             except asyncio.TimeoutError:
                 stats.error(who, "rerun did not come back")
                 return
-            stats.latencies.append(time.perf_counter() - t0)
+            stats.rerun(t0)
             for p in problems:
                 stats.error(who, p)
             shown = widgets[f"exact score of {name}"].value
@@ -266,8 +287,8 @@ async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, 
         await sock.close()
 
 
-async def open_socket(url: str) -> StreamlitSocket:
-    sock = StreamlitSocket(url)
+async def open_socket(url: str, page: str = "") -> StreamlitSocket:
+    sock = StreamlitSocket(url, page, timeout=(TRAIN_TIMEOUT_MS if page else RERUN_TIMEOUT_MS) / 1000)
     await sock.connect()
     _, problems = await sock.rerun()
     if problems:
@@ -316,46 +337,105 @@ async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: 
         await page.context.close()
 
 
+async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float],
+                         stats: Stats, dataset: str) -> None:
+    """As trainer(), over the websocket: the server trains and sends the whole results page
+    exactly as for a browser; only the drawing of the page is not done here."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    who = f"trainer {i}"
+    await start.wait()
+    try:
+        box = sock.widgets.get("Dataset")
+        shown = None if box is None else (box.raw_value if box.HasField("raw_value") else
+                                          box.options[box.default] if box.HasField("default") else None)
+        if shown is None or not shown.startswith(dataset):
+            stats.error(who, f"the dataset {dataset} is not selected: {shown!r}")
+            return
+        seed, first = 42 + i * 1000, True
+        while time.monotonic() < stop[0]:
+            if first:  # click Train
+                state = WidgetState(id=sock.widgets["Train"].id, trigger_value=True)
+                first = False
+            else:  # a changed parameter retrains by itself
+                seed += 1
+                state = WidgetState(id=sock.widgets["Split seed"].id, int_value=seed)
+            t0 = time.perf_counter()
+            try:
+                _, problems = await sock.rerun(state)
+            except asyncio.TimeoutError:
+                stats.error(who, "training did not come back")
+                return
+            if problems or f"Results on {dataset}" not in sock.headings:
+                stats.error(who, f"training did not show its results: {problems}"[:300])
+                return
+            stats.trainings.append(time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001
+        stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        await sock.close()
+
+
 async def drive(server: AppServer, sessions: int, trainers: int, duration: float, think: float,
-                dataset: str, client: str = "socket") -> tuple[Stats, float]:
+                dataset: str, client: str = "socket",
+                trainer_client: str = "socket") -> tuple[Stats, float]:
+    async with contextlib.AsyncExitStack() as stack:
+        browser = None
+        if "browser" in (client, trainer_client) and (trainers or client == "browser"):
+            browser = await stack.enter_async_context(launch_chromium())
+        return await _drive(browser, server.url, server, sessions, trainers, duration, think,
+                            dataset, client, trainer_client)
+
+
+@contextlib.asynccontextmanager
+async def launch_chromium():
     from playwright.async_api import async_playwright
 
-    stats, url = Stats(), server.url
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
-        # Open every session first (a class arriving), then start the clock.
-        t_open = time.monotonic()
-        opened = await asyncio.gather(
-            *[open_page(browser, url + "/train", "[data-testid='stSelectbox']") for _ in range(trainers)],
-            *[open_page(browser, url, "[data-testid='stMetric']") if client == "browser"
-              else open_socket(url) for _ in range(sessions)],
-            return_exceptions=True)
-        print(f"opened {len(opened)} sessions in {time.monotonic() - t_open:.1f} s", flush=True)
-        pages = []
-        for j, pg in enumerate(opened):
-            if isinstance(pg, BaseException):
-                stats.error(f"session {j}", f"could not open the page: {pg!r}"[:300])
-            pages.append(pg)
-        start, stop = asyncio.Event(), [0.0]
-        tasks = [trainer(pg, i, start, stop, stats, dataset)
-                 for i, pg in enumerate(pages[:trainers]) if not isinstance(pg, BaseException)]
-        run_one = explainer if client == "browser" else socket_explainer
-        tasks += [run_one(pg, i, start, stop, think, stats)
-                  for i, pg in enumerate(pages[trainers:]) if not isinstance(pg, BaseException)]
-        runs = [asyncio.ensure_future(t) for t in tasks]
-        t0 = time.monotonic()
-        cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
-        stop[0] = t0 + duration
-        start.set()
-        await asyncio.gather(*runs)
-        elapsed = time.monotonic() - t0
-        stats.server_cpu = server.cpu_seconds() - cpu0
-        stats.machine_cpu = machine_busy_seconds() - busy0
-        await browser.close()
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _drive(browser, url: str, server: AppServer, sessions: int, trainers: int,
+                 duration: float, think: float, dataset: str, client: str,
+                 trainer_client: str) -> tuple[Stats, float]:
+    stats = Stats()
+    # Open every session first (a class arriving), then start the clock.
+    t_open = time.monotonic()
+    opened = await asyncio.gather(
+        *[open_page(browser, url + "/train", "[data-testid='stSelectbox']")
+          if trainer_client == "browser" else open_socket(url, "train") for _ in range(trainers)],
+        *[open_page(browser, url, "[data-testid='stMetric']") if client == "browser"
+          else open_socket(url) for _ in range(sessions)],
+        return_exceptions=True)
+    print(f"opened {len(opened)} sessions in {time.monotonic() - t_open:.1f} s", flush=True)
+    for j, pg in enumerate(opened):
+        if isinstance(pg, BaseException):
+            stats.error(f"session {j}", f"could not open the page: {pg!r}"[:300])
+    start, stop = asyncio.Event(), [0.0]
+    train_one = trainer if trainer_client == "browser" else socket_trainer
+    tasks = [train_one(pg, i, start, stop, stats, dataset)
+             for i, pg in enumerate(opened[:trainers]) if not isinstance(pg, BaseException)]
+    run_one = explainer if client == "browser" else socket_explainer
+    tasks += [run_one(pg, i, start, stop, think, stats)
+              for i, pg in enumerate(opened[trainers:]) if not isinstance(pg, BaseException)]
+    runs = [asyncio.ensure_future(t) for t in tasks]
+    t0 = time.monotonic()
+    cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
+    stop[0] = t0 + duration
+    stats.started = time.perf_counter()
+    start.set()
+    await asyncio.gather(*runs)
+    elapsed = time.monotonic() - t0
+    stats.server_cpu = server.cpu_seconds() - cpu0
+    stats.machine_cpu = machine_busy_seconds() - busy0
     return stats, elapsed
 
 
@@ -374,8 +454,8 @@ def summarise(stats: Stats, args, elapsed: float, tracebacks: int) -> Report:
     errors = len(stats.errors) + tracebacks
     p95 = percentile(lat, 95) if lat else None
     return Report(
-        client=args.client, sessions=args.sessions, trainers=args.trainers, duration_s=round(elapsed, 1),
-        reruns=len(lat),
+        client=args.client, trainer_client=args.trainer_client, sessions=args.sessions,
+        trainers=args.trainers, duration_s=round(elapsed, 1), reruns=len(lat),
         median_ms=ms(statistics.median(lat)) if lat else None,
         p95_ms=ms(p95) if lat else None,
         max_ms=ms(max(lat)) if lat else None,
@@ -387,15 +467,29 @@ def summarise(stats: Stats, args, elapsed: float, tracebacks: int) -> Report:
         cores=os.cpu_count() or 1,
         load_before=round(stats.load_before, 2) if stats.load_before is not None else None,
         passed=errors == 0 and bool(lat) and p95 < args.target_p95,
+        p95_by_window_ms=windows(stats, WINDOW_S),
     )
+
+
+def windows(stats: Stats, width: float) -> list[float | None]:
+    """p95 of the reruns that came back in each `width`-second window of the run: shows a
+    start-up burst, or a slow drift, that one p95 over the whole run hides."""
+    if not stats.finished:
+        return []
+    n = int((max(stats.finished) - stats.started) // width) + 1
+    buckets: list[list[float]] = [[] for _ in range(n)]
+    for done, lat in zip(stats.finished, stats.latencies):
+        buckets[max(0, int((done - stats.started) // width))].append(lat)
+    return [round(1000 * percentile(b, 95)) if b else None for b in buckets]
 
 
 def print_report(r: Report, target: float) -> None:
     print(f"sessions: {r.sessions} explainers ({r.client}) + {r.trainers} trainers "
-          f"(chromium), {r.duration_s:.0f} s")
+          f"({r.trainer_client}), {r.duration_s:.0f} s")
     print(f"reruns: {r.reruns} ({r.reruns_per_s:.1f}/s)")
     print(f"rerun latency: median {r.median_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms "
           f"(target p95 < {1000 * target:.0f} ms)")
+    print(f"p95 per {WINDOW_S:.0f} s of the run, ms: " + " ".join(str(x) for x in r.p95_by_window_ms))
     print(f"trainings on the Kaggle sample: {r.trainings} (median {r.training_median_s} s)")
     capacity = r.cores * r.duration_s
     print(f"CPU: server {r.server_cpu_s:.0f} s, whole machine {r.machine_cpu_s:.0f} s of "
@@ -428,7 +522,7 @@ def run(args) -> Report:
             load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             stats, elapsed = asyncio.run(drive(server, args.sessions, args.trainers,
                                                args.duration, args.think, args.dataset,
-                                               args.client))
+                                               args.client, args.trainer_client))
             stats.load_before = load_before
         finally:
             server.stop()
@@ -451,6 +545,10 @@ def parse(argv=None):
                          "Streamlit's websocket protocol, as a browser does, and times the "
                          "server's answer; 'browser' uses one chromium page each, which also "
                          "times the page's rendering (on a 2-core box the pages starve the server)")
+    ap.add_argument("--trainer-client", choices=["socket", "browser"], default="socket",
+                    help="how the Train sessions talk to the server: 'socket' (default; the server "
+                         "trains and sends the whole results page, as for a browser) or 'browser' "
+                         "(chromium pages on this machine, which also draw the results' charts)")
     ap.add_argument("--quick", action="store_true", help="6 explainers + 2 trainers for 20 s")
     ap.add_argument("--target-p95", type=float, default=1.0, help="seconds (default 1)")
     ap.add_argument("--dataset", default="kaggle-sample", help=argparse.SUPPRESS)
