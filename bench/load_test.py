@@ -84,6 +84,8 @@ class Report:
     trainer_client: str
     sessions: int
     trainers: int
+    think_s: float
+    trainer_think_s: float
     duration_s: float
     reruns: int
     median_ms: float | None
@@ -297,9 +299,11 @@ async def open_socket(url: str, page: str = "") -> StreamlitSocket:
 
 
 async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: Stats,
-                  dataset: str) -> None:
-    """Train on the Kaggle sample, then retrain with a new split seed, until the time is up."""
+                  dataset: str, think: float = 0.0) -> None:
+    """Train on the Kaggle sample, then retrain with a new split seed, until the time is up,
+    pausing `think` seconds on average to look at each result."""
     who = f"trainer {i}"
+    rng = random.Random(1000 + i)
     await start.wait()
     stop_at = stop[0]
     try:
@@ -331,6 +335,7 @@ async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: 
                 stats.error(who, "training did not show its results")
                 return
             stats.trainings.append(time.perf_counter() - t0)
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)  # a look at the results
     except Exception as exc:  # noqa: BLE001
         stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
     finally:
@@ -338,12 +343,13 @@ async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: 
 
 
 async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float],
-                         stats: Stats, dataset: str) -> None:
+                         stats: Stats, dataset: str, think: float = 0.0) -> None:
     """As trainer(), over the websocket: the server trains and sends the whole results page
     exactly as for a browser; only the drawing of the page is not done here."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     who = f"trainer {i}"
+    rng = random.Random(1000 + i)
     await start.wait()
     try:
         box = sock.widgets.get("Dataset")
@@ -370,6 +376,7 @@ async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, st
                 stats.error(who, f"training did not show its results: {problems}"[:300])
                 return
             stats.trainings.append(time.perf_counter() - t0)
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)  # a look at the results
     except Exception as exc:  # noqa: BLE001
         stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
     finally:
@@ -377,14 +384,15 @@ async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, st
 
 
 async def drive(server: AppServer, sessions: int, trainers: int, duration: float, think: float,
-                dataset: str, client: str = "socket",
-                trainer_client: str = "socket") -> tuple[Stats, float]:
+                dataset: str, client: str = "socket", trainer_client: str = "socket",
+                trainer_think: float | None = None) -> tuple[Stats, float]:
     async with contextlib.AsyncExitStack() as stack:
         browser = None
         if "browser" in (client, trainer_client) and (trainers or client == "browser"):
             browser = await stack.enter_async_context(launch_chromium())
         return await _drive(browser, server.url, server, sessions, trainers, duration, think,
-                            dataset, client, trainer_client)
+                            dataset, client, trainer_client,
+                            think if trainer_think is None else trainer_think)
 
 
 @contextlib.asynccontextmanager
@@ -405,7 +413,7 @@ async def launch_chromium():
 
 async def _drive(browser, url: str, server: AppServer, sessions: int, trainers: int,
                  duration: float, think: float, dataset: str, client: str,
-                 trainer_client: str) -> tuple[Stats, float]:
+                 trainer_client: str, trainer_think: float) -> tuple[Stats, float]:
     stats = Stats()
     # Open every session first (a class arriving), then start the clock.
     t_open = time.monotonic()
@@ -421,7 +429,7 @@ async def _drive(browser, url: str, server: AppServer, sessions: int, trainers: 
             stats.error(f"session {j}", f"could not open the page: {pg!r}"[:300])
     start, stop = asyncio.Event(), [0.0]
     train_one = trainer if trainer_client == "browser" else socket_trainer
-    tasks = [train_one(pg, i, start, stop, stats, dataset)
+    tasks = [train_one(pg, i, start, stop, stats, dataset, trainer_think)
              for i, pg in enumerate(opened[:trainers]) if not isinstance(pg, BaseException)]
     run_one = explainer if client == "browser" else socket_explainer
     tasks += [run_one(pg, i, start, stop, think, stats)
@@ -455,7 +463,9 @@ def summarise(stats: Stats, args, elapsed: float, tracebacks: int) -> Report:
     p95 = percentile(lat, 95) if lat else None
     return Report(
         client=args.client, trainer_client=args.trainer_client, sessions=args.sessions,
-        trainers=args.trainers, duration_s=round(elapsed, 1), reruns=len(lat),
+        trainers=args.trainers, think_s=args.think,
+        trainer_think_s=args.think if args.trainer_think is None else args.trainer_think,
+        duration_s=round(elapsed, 1), reruns=len(lat),
         median_ms=ms(statistics.median(lat)) if lat else None,
         p95_ms=ms(p95) if lat else None,
         max_ms=ms(max(lat)) if lat else None,
@@ -484,8 +494,9 @@ def windows(stats: Stats, width: float) -> list[float | None]:
 
 
 def print_report(r: Report, target: float) -> None:
-    print(f"sessions: {r.sessions} explainers ({r.client}) + {r.trainers} trainers "
-          f"({r.trainer_client}), {r.duration_s:.0f} s")
+    print(f"sessions: {r.sessions} explainers ({r.client}, pausing ~{r.think_s:g} s between "
+          f"moves) + {r.trainers} trainers ({r.trainer_client}, pausing ~{r.trainer_think_s:g} s "
+          f"between trainings), {r.duration_s:.0f} s")
     print(f"reruns: {r.reruns} ({r.reruns_per_s:.1f}/s)")
     print(f"rerun latency: median {r.median_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms "
           f"(target p95 < {1000 * target:.0f} ms)")
@@ -522,7 +533,8 @@ def run(args) -> Report:
             load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             stats, elapsed = asyncio.run(drive(server, args.sessions, args.trainers,
                                                args.duration, args.think, args.dataset,
-                                               args.client, args.trainer_client))
+                                               args.client, args.trainer_client,
+                                               args.trainer_think))
             stats.load_before = load_before
         finally:
             server.stop()
@@ -549,6 +561,9 @@ def parse(argv=None):
                     help="how the Train sessions talk to the server: 'socket' (default; the server "
                          "trains and sends the whole results page, as for a browser) or 'browser' "
                          "(chromium pages on this machine, which also draw the results' charts)")
+    ap.add_argument("--trainer-think", type=float, default=None,
+                    help="mean pause of a trainer between trainings, to look at the results "
+                         "(default: the same as --think; 0 = retrain the moment results arrive)")
     ap.add_argument("--quick", action="store_true", help="6 explainers + 2 trainers for 20 s")
     ap.add_argument("--target-p95", type=float, default=1.0, help="seconds (default 1)")
     ap.add_argument("--dataset", default="kaggle-sample", help=argparse.SUPPRESS)

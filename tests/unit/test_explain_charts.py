@@ -11,7 +11,7 @@ SCORES = [-3.44, 1.16, -0.81, 3.91]
 
 def test_probability_figure_bars_labels_and_true_class_colour():
     p = sm.softmax(SCORES)
-    fig = charts.probability_figure(CLASSES, p, target=3)
+    fig = validated(charts.probability_figure(CLASSES, p, target=3))
     bar = fig.data[0]
     assert list(bar.x) == CLASSES
     np.testing.assert_allclose(bar.y, p)
@@ -24,7 +24,7 @@ def test_loss_curve_figure_marks_the_current_point():
     grid = np.linspace(-10, 10, 21)
     losses = sm.loss_curve(SCORES, 3, grid)
     now = sm.cross_entropy(SCORES, 3)
-    fig = charts.loss_curve_figure(grid, losses, 3.91, now, "airplane", "nats")
+    fig = validated(charts.loss_curve_figure(grid, losses, 3.91, now, "airplane", "nats"))
     line, point = fig.data
     np.testing.assert_allclose(line.x, grid)
     np.testing.assert_allclose(line.y, losses)
@@ -34,7 +34,7 @@ def test_loss_curve_figure_marks_the_current_point():
 
 def test_gradient_figure_shows_minus_the_gradient_per_loss():
     grads = {name: grad(SCORES, 1) for name, (_, grad) in sm.LOSSES.items()}
-    fig = charts.gradient_figure(CLASSES, grads)
+    fig = validated(charts.gradient_figure(CLASSES, grads))
     assert [t.name for t in fig.data] == ["cross-entropy", "hinge", "squared hinge"]
     hinge = fig.data[1]
     # True class cat: raise cat (+1), lower airplane (-1): the bars point the way to move.

@@ -8,7 +8,7 @@ from core.figure import validated
 
 def test_confusion_shows_counts_with_actual_on_rows():
     cm = np.array([[50, 10], [20, 40]])
-    fig = charts.confusion_figure(cm, ["cat", "dog"])
+    fig = validated(charts.confusion_figure(cm, ["cat", "dog"]))
     hm = fig.data[0]
     np.testing.assert_array_equal(np.asarray(hm.z), cm)
     assert list(hm.x) == ["cat", "dog"] and list(hm.y) == ["cat", "dog"]
@@ -23,7 +23,7 @@ def test_confusion_shows_counts_with_actual_on_rows():
 def test_learning_curves_has_train_and_test_for_loss_and_accuracy():
     curves = {"epoch": np.arange(1, 4), "train_loss": [0.9, 0.7, 0.6], "test_loss": [1.0, 0.8, 0.75],
               "train_acc": [0.6, 0.7, 0.72], "test_acc": [0.55, 0.6, 0.62]}
-    fig = charts.learning_curves_figure(curves)
+    fig = validated(charts.learning_curves_figure(curves))
     assert len(fig.data) == 4
     by = {(t.name, t.xaxis): list(t.y) for t in fig.data}
     assert by[("train", "x")] == [0.9, 0.7, 0.6] and by[("test", "x2")] == [0.55, 0.6, 0.62]
@@ -31,7 +31,7 @@ def test_learning_curves_has_train_and_test_for_loss_and_accuracy():
 
 
 def test_gap_distribution_uses_shares_and_reports_means():
-    fig = charts.gap_distribution_figure([0.1, 0.3, 0.5, 0.9], [0.2, 0.4])
+    fig = validated(charts.gap_distribution_figure([0.1, 0.3, 0.5, 0.9], [0.2, 0.4]))
     tr, te = fig.data
     assert tr.histnorm == "percent" and list(te.x) == [0.2, 0.4]
     assert "mean 0.45" in tr.name and "mean 0.30" in te.name
@@ -39,12 +39,12 @@ def test_gap_distribution_uses_shares_and_reports_means():
 
 
 def test_gap_distribution_survives_an_empty_split():
-    fig = charts.gap_distribution_figure([0.5], [])
+    fig = validated(charts.gap_distribution_figure([0.5], []))
     assert fig.data[1].name == "test"
 
 
 def test_reliability_has_the_diagonal_and_the_model():
-    fig = charts.reliability_figure([0.2, 0.8], [0.25, 0.7], [10, 30], "dog")
+    fig = validated(charts.reliability_figure([0.2, 0.8], [0.25, 0.7], [10, 30], "dog"))
     diag, model = fig.data
     assert list(diag.x) == [0, 1] and list(diag.y) == [0, 1]
     assert list(model.y) == [0.25, 0.7] and list(model.text) == ["10 images", "30 images"]
@@ -54,13 +54,13 @@ def test_reliability_has_the_diagonal_and_the_model():
 def test_probability_bars_one_trace_per_class():
     samples = [{"actual": "cat", "probabilities": {"cat": 0.7, "dog": 0.3}},
                {"actual": "dog", "probabilities": {"cat": 0.45, "dog": 0.55}}]
-    fig = charts.probability_bars_figure(samples, ["cat", "dog"])
+    fig = validated(charts.probability_bars_figure(samples, ["cat", "dog"]))
     assert [t.name for t in fig.data] == ["cat", "dog"]
     assert list(fig.data[1].y) == [0.3, 0.55] and list(fig.data[0].x) == ["#1: cat", "#2: dog"]
 
 
 def test_accuracy_comparison_labels_percentages():
-    fig = charts.accuracy_comparison_figure(["post", "chi2"], [0.63, 0.69], baseline=0.63)
+    fig = validated(charts.accuracy_comparison_figure(["post", "chi2"], [0.63, 0.69], baseline=0.63))
     assert list(fig.data[0].text) == ["63.0%", "69.0%"]
     assert fig.layout.shapes[0].x0 == pytest.approx(0.63)
 
@@ -82,7 +82,7 @@ def test_unvalidated_figures_are_still_valid_plotly():
 def test_learning_curves_put_loss_left_and_accuracy_right_with_titles():
     curves = {"epoch": np.arange(1, 3), "train_loss": [0.9, 0.7], "test_loss": [1.0, 0.8],
               "train_acc": [0.6, 0.7], "test_acc": [0.55, 0.6]}
-    fig = charts.learning_curves_figure(curves, loss_name="hinge loss")
+    fig = validated(charts.learning_curves_figure(curves, loss_name="hinge loss"))
     assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
     assert [a.text for a in fig.layout.annotations] == ["hinge loss", "accuracy"]
     assert tuple(fig.layout.yaxis2.range) == (0, 1)
