@@ -60,7 +60,7 @@ def apptest_click_to_report(name: str, at=None) -> tuple[float, object]:
     at.button(key="train").click().run()
     dt = time.perf_counter() - t0
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
-    assert any("precision" in t.value.columns for t in at.table), "no report shown"
+    assert any("precision" in t.value.columns for t in at.dataframe), "no report shown"
     return dt, at
 
 

@@ -37,6 +37,7 @@ def _run(tmp_path, *args: str, timeout: float) -> tuple[dict, str]:
 def test_six_sessions_and_two_trainers_run_without_errors(kaggle_sample, tmp_path):
     _need_browser()
     report, text = _run(tmp_path, "--sessions", "6", "--duration", "15", "--think", "0.5",
+                        "--trainer-client", "browser",
                         timeout=240)
     print(text)
     assert report["errors"] == 0, report["error_samples"]
