@@ -250,6 +250,15 @@ class StreamlitSocket:
             await self.ws.close()
 
 
+async def rerun_or_report(sock: StreamlitSocket, state, stats: Stats, who: str, what: str):
+    """sock.rerun(state), or None (with the error noted) when it does not come back in time."""
+    try:
+        return await sock.rerun(state)
+    except asyncio.TimeoutError:
+        stats.error(who, f"{what} did not come back")
+        return None
+
+
 async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float],
                            think: float, stats: Stats) -> None:
     """As explainer(), over the websocket: move a score slider, check the page followed."""
@@ -268,11 +277,10 @@ async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, 
             state = WidgetState(id=slider.id)
             state.double_array_value.data.append(value)
             t0 = time.perf_counter()
-            try:
-                widgets, problems = await sock.rerun(state)
-            except asyncio.TimeoutError:
-                stats.error(who, "rerun did not come back")
+            answer = await rerun_or_report(sock, state, stats, who, "rerun")
+            if answer is None:
                 return
+            widgets, problems = answer
             stats.rerun(t0)
             for p in problems:
                 stats.error(who, p)
@@ -367,11 +375,10 @@ async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, st
                 seed += 1
                 state = WidgetState(id=sock.widgets["Split seed"].id, int_value=seed)
             t0 = time.perf_counter()
-            try:
-                _, problems = await sock.rerun(state)
-            except asyncio.TimeoutError:
-                stats.error(who, "training did not come back")
+            answer = await rerun_or_report(sock, state, stats, who, "training")
+            if answer is None:
                 return
+            _, problems = answer
             if problems or f"Results on {dataset}" not in sock.headings:
                 stats.error(who, f"training did not show its results: {problems}"[:300])
                 return
