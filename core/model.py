@@ -518,10 +518,10 @@ def thumbnail(path, size: int = 96) -> bytes | None:
     unreadable. Remembered (up to THUMBNAILS of them) until the file changes: the Train
     page shows the same few dozen on every rerun."""
     try:
-        st = Path(path).stat()
+        info = Path(path).stat()
     except OSError:
         return None
-    return _thumbnail(str(path), size, st.st_size, st.st_mtime_ns)
+    return _thumbnail(str(path), size, info.st_size, info.st_mtime_ns)
 
 
 THUMBNAILS = 2048  # x ~3 KB

@@ -48,6 +48,7 @@ def test_defaults_show_the_posts_numbers(at):
     assert np.round(table["exp(s)"], 4).tolist() == [0.0321, 3.1899, 0.4449, 49.899]
     assert np.round(table["probability p"], 4).tolist() == [0.0006, 0.0596, 0.0083, 0.9315]
     assert round(table["-ln p"]["airplane"], 4) == 0.0709
+    assert table["true class"].tolist() == ["", "", "", "✔"]  # the true class is marked
     assert "0.9315" in texts(at.latex) and "0.0709" in texts(at.latex)
     assert at.slider(key="slider_3").label == "score of airplane"
     assert at.query_params == encode_state(default_state())
@@ -108,6 +109,7 @@ def test_choosing_another_true_class(at):
     assert metric(at, "p(cat)") == "0.0596"
     assert metric(at, "loss, nats") == f"{sm.cross_entropy(POST, 1):.4f}" == "2.8209"
     assert metric(at, "hinge") == "3.7500"
+    assert post_table(at)["true class"].tolist() == ["", "✔", "", ""]  # the mark follows
 
 
 def test_adding_and_removing_classes(at):
