@@ -7,9 +7,10 @@ for the interpreter. `run(fn, ...)` does the work in a separate process instead;
 session's thread only waits (without the lock) for the answer.
 
 - Workers are fresh interpreters (never a fork of a server full of threads), started
-  the first time they are needed, or ahead of time by `warm()`, and reused. By default there is one worker per core, less one for the server itself (and
-  at least one): on the 2-core machine this app is measured on, training runs on one
-  core while the server answers everyone on the other. `SOFTMAX_TRAIN_WORKERS=n` sets
+  the first time they are needed, or ahead of time by `warm()`, and reused. By default
+  there is one worker per core, less one for the server itself (and at least one): on
+  the 2-core machine this app is measured on, training runs on one core while the
+  server answers everyone on the other. `SOFTMAX_TRAIN_WORKERS=n` sets
   the count; 0 runs the work in the calling thread (as the command line does).
 - Arguments and results cross to the worker and back as pickles over a pipe between
   the server and its own child process: arrays and results the app made itself, never
@@ -157,7 +158,10 @@ def warm() -> None:
     """Start a worker now (its imports take a second or two), without waiting; cheap
     when one is already running."""
     global _warmed
-    if worker_count() == 0:
+    try:
+        if worker_count() == 0:
+            return
+    except WorkerError:  # a bad SOFTMAX_TRAIN_WORKERS: run() says so when the user trains
         return
     pool = _executor()
     if pool is not _warmed:

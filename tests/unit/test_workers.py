@@ -68,6 +68,7 @@ def test_zero_workers_runs_in_the_calling_thread(monkeypatch):
 
 def test_a_bad_worker_count_is_a_clear_error(monkeypatch):
     monkeypatch.setenv(workers.ENV, "two")
+    workers.warm()  # on page load: quiet; the message comes when the user trains
     with pytest.raises(workers.WorkerError, match="SOFTMAX_TRAIN_WORKERS must be a whole number"):
         workers.run(pid_and_sum, 1, 2)
 
