@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +36,7 @@ def core_click_to_report(root: Path, config) -> dict:
     t1 = time.perf_counter()
     feats = M.dataset_features(root, config)
     t2 = time.perf_counter()
-    post = M.train_on_features(feats.X, feats.labels, config, paths=feats.paths, dataset_name="bench")
-    M.train_on_features(feats.X, feats.labels, replace(config, loss="hinge"), paths=feats.paths)
-    M.learning_curves(feats.X, post)
+    post = M.train_all(feats.X, feats.labels, config, paths=feats.paths, dataset_name="bench")["post"]
     t3 = time.perf_counter()
     return {"list": t1 - t0, "features": t2 - t1, "train": t3 - t2, "total": t3 - t0,
             "n": len(feats.paths), "accuracy": post.accuracy, "post": post, "X": feats.X}

@@ -53,11 +53,11 @@ def cached_training(root: str, fingerprint: str, config_items: tuple, name: str)
     config = TrainConfig(**dict(config_items))
     # The bar lives inside the cached function so a cache hit replays it (emptied), not an error.
     bar = st.progress(0.0, text="Listing images...")
-    # In a worker process: other sessions' reruns do not wait while this one extracts and trains.
-    out = workers.run(M.train_folder, root, config, dataset_name=name,
-                      cache_dir=str(cache_dir()), progress=_progress_to(bar))
-    bar.empty()
-    return out
+    try:  # in a worker process: other sessions' reruns do not wait while this one trains
+        return workers.run(M.train_folder, root, config, dataset_name=name,
+                           cache_dir=str(cache_dir()), progress=_progress_to(bar))
+    finally:  # also when training fails: its message replaces the bar
+        bar.empty()
 
 
 # -- parameters ------------------------------------------------------------------
