@@ -8,6 +8,7 @@ epochs, prints the classification report, then 5 random training images with eac
 class's probability and the actual label, as the post does. Unlike the post's
 `(catProb, dogProb) = ...` line, it works for any number of classes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,17 +29,37 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog="Folder layouts: cat.0.jpg files (Kaggle), PetImages/Cat|Dog, or one folder per class.",
     )
     p.add_argument("-d", "--dataset", required=True, help="folder of images")
-    p.add_argument("--exact", action="store_true",
-                   help="decode JPEGs at full size, so features equal the post's (slower)")
-    p.add_argument("--bins", type=int, nargs=3, default=[8, 8, 8], metavar=("H", "S", "V"),
-                   help="histogram bins for hue, saturation, value (default: 8 8 8)")
-    p.add_argument("--cache-dir", default=None,
-                   help="feature cache folder (default: the user cache; env SOFTMAX_CACHE_DIR)")
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="decode JPEGs at full size, so features equal the post's (slower)",
+    )
+    p.add_argument(
+        "--bins",
+        type=int,
+        nargs=3,
+        default=[8, 8, 8],
+        metavar=("H", "S", "V"),
+        help="histogram bins for hue, saturation, value (default: 8 8 8)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="feature cache folder (default: the user cache; env SOFTMAX_CACHE_DIR)",
+    )
     p.add_argument("--no-cache", action="store_true", help="describe every image again")
-    p.add_argument("--loss", choices=["log_loss", "hinge"], default="log_loss",
-                   help="log_loss: Softmax/logistic (the post); hinge: the Linear SVM it compares with")
-    p.add_argument("--seed", type=int, default=None,
-                   help="seed for picking the 5 sample images (default: different each run)")
+    p.add_argument(
+        "--loss",
+        choices=["log_loss", "hinge"],
+        default="log_loss",
+        help="log_loss: Softmax/logistic (the post); hinge: the Linear SVM it compares with",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for picking the 5 sample images (default: different each run)",
+    )
     return p.parse_args(argv)
 
 
@@ -65,15 +86,20 @@ class ProgressBar:
 
 def describe_dataset(args):
     dataset = load_dataset(args.dataset)
-    print(f"[INFO] describing images... ({len(dataset.paths)} in {dataset.root}, "
-          f"layout {dataset.layout})", file=sys.stderr)
+    print(
+        f"[INFO] describing images... ({len(dataset.paths)} in {dataset.root}, layout {dataset.layout})",
+        file=sys.stderr,
+    )
     cache_dir = False if args.no_cache else args.cache_dir
-    feats = extract_features(dataset.paths, bins=tuple(args.bins), fast=not args.exact,
-                             cache_dir=cache_dir, progress=ProgressBar())
+    feats = extract_features(
+        dataset.paths, bins=tuple(args.bins), fast=not args.exact, cache_dir=cache_dir, progress=ProgressBar()
+    )
     skipped = dataset.skipped + feats.skipped
     if skipped:
-        print(f"[INFO] skipped {len(skipped)} unreadable files, e.g. "
-              f"{skipped[0][0]}: {skipped[0][1]}", file=sys.stderr)
+        print(
+            f"[INFO] skipped {len(skipped)} unreadable files, e.g. {skipped[0][0]}: {skipped[0][1]}",
+            file=sys.stderr,
+        )
     label_of = dict(zip(dataset.paths, dataset.labels))
     labels = [label_of[p] for p in feats.paths]
     return feats.X, labels
@@ -90,24 +116,37 @@ def train_and_report(data, labels, loss: str, seed: int | None, out=None) -> Non
     y = le.fit_transform(labels)
     print("[INFO] constructing training/testing split...", file=sys.stderr)
     (trainData, testData, trainLabels, testLabels) = train_test_split(
-        data, y, test_size=0.25, random_state=42)
+        data, y, test_size=0.25, random_state=42
+    )
     if len(np.unique(trainLabels)) < 2:
         raise DatasetError("the training split holds one class only: add images of each class")
-    print(f"[INFO] training {'Softmax' if loss == 'log_loss' else 'Linear SVM'} classifier...",
-          file=sys.stderr)
+    print(
+        f"[INFO] training {'Softmax' if loss == 'log_loss' else 'Linear SVM'} classifier...", file=sys.stderr
+    )
     model = SGDClassifier(loss=loss, random_state=967, max_iter=10, tol=None)
     model.fit(trainData, trainLabels)
     print("[INFO] evaluating classifier...", file=sys.stderr)
     predictions = model.predict(testData)
-    print(classification_report(testLabels, predictions, labels=np.arange(len(le.classes_)),
-                                target_names=list(le.classes_), zero_division=0), file=out)
+    print(
+        classification_report(
+            testLabels,
+            predictions,
+            labels=np.arange(len(le.classes_)),
+            target_names=list(le.classes_),
+            zero_division=0,
+        ),
+        file=out,
+    )
     # As the post: show a few training images to see what the model learned.
     rng = np.random.default_rng(seed)
     for i in rng.choice(np.arange(len(trainData)), size=5):
         print(_sample_line(model, le, trainData[i], trainLabels[i], loss), file=out)
     if loss == "log_loss" and len(le.classes_) > 2:
-        print("[NOTE] with more than two classes SGDClassifier's probabilities are one-vs-rest "
-              "scores normalised to sum to 1, not a softmax.", file=out)
+        print(
+            "[NOTE] with more than two classes SGDClassifier's probabilities are one-vs-rest "
+            "scores normalised to sum to 1, not a softmax.",
+            file=out,
+        )
 
 
 def _sample_line(model, le, row, label, loss: str) -> str:

@@ -12,18 +12,17 @@ in place, never copied), else 500x375 JPEGs made here. A model is trained on the
    then a batch of 10 in one upload; then a rerun that only moves the threshold.
 Prints figures and the ratio to the target; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DEFAULT_SAMPLE = ROOT.parent / "shared" / "data" / "kaggle-sample"
 TARGET_MS = 100.0
 SIZE = (500, 375)  # (width, height): the post's typical Kaggle image
@@ -41,10 +40,15 @@ def jpegs_500x375(sample: Path, n: int) -> tuple[list[tuple[str, bytes]], str]:
                 found.append((path.name, data))
             if len(found) == n:
                 return found, f"real Kaggle JPEGs (500x375 give or take a pixel) from {sample}"
-    from tests.helpers import CLASS_COLORS, encode, make_image
+    from harness.images import CLASS_COLORS, encode, make_image
 
-    made = [(f"made{i}.jpg", encode(make_image(CLASS_COLORS[("cat", "dog")[i % 2]], size=SIZE[::-1],
-                                                 seed=i, noise=60))) for i in range(n)]
+    made = [
+        (
+            f"made{i}.jpg",
+            encode(make_image(CLASS_COLORS[("cat", "dog")[i % 2]], size=SIZE[::-1], seed=i, noise=60)),
+        )
+        for i in range(n)
+    ]
     return made, f"{n} made-up 500x375 JPEGs (no sample folder with enough 500x375 images)"
 
 
@@ -56,10 +60,15 @@ def train_model(sample: Path, fast: bool):
     import numpy as np
 
     from core.features import color_histogram
-    from tests.helpers import CLASS_COLORS, make_image
+    from harness.images import CLASS_COLORS, make_image
 
-    X = np.array([color_histogram(make_image(CLASS_COLORS[c], seed=i, noise=60))
-                  for c in ("cat", "dog") for i in range(40)])
+    X = np.array(
+        [
+            color_histogram(make_image(CLASS_COLORS[c], seed=i, noise=60))
+            for c in ("cat", "dog")
+            for i in range(40)
+        ]
+    )
     return train_on_features(X, ["cat"] * 40 + ["dog"] * 40, TrainConfig(fast=fast)).model
 
 
@@ -83,7 +92,7 @@ def bench_core(model, files) -> list[float]:
 
 
 def open_classify(model):
-    from tests.app.conftest import open_page
+    from harness.apptest import open_page
 
     at = open_page("pages/classify.py", timeout=120)
     at.session_state["trained_model"] = model
@@ -135,9 +144,13 @@ def main() -> None:
     logging.getLogger("streamlit").setLevel(logging.ERROR)
 
     files, source = jpegs_500x375(args.sample, args.n)
-    print(f"Images: {len(files)} x 500x375, {source}; mean {statistics.mean(len(d) for _, d in files) / 1024:.0f} KB")
-    print(f"Target: server time per uploaded image < {TARGET_MS:.0f} ms; "
-          f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print(
+        f"Images: {len(files)} x 500x375, {source}; mean {statistics.mean(len(d) for _, d in files) / 1024:.0f} KB"
+    )
+    print(
+        f"Target: server time per uploaded image < {TARGET_MS:.0f} ms; "
+        f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n"
+    )
     for fast in (True, False):
         model = train_model(args.sample, fast)
         label = "fast decode (default)" if fast else "exact decode (the post's features)"
@@ -146,13 +159,19 @@ def main() -> None:
         print(f"  core classify_one           {ms(core)}")
         walls, cpus = bench_page_single(model, files)
         print(f"  page: upload 1 image, wall  {ms(walls)}")
-        print(f"  page: upload 1 image, CPU   {ms(cpus)}   "
-              f"target/median = {TARGET_MS / (1000 * statistics.median(cpus)):.1f}x")
+        print(
+            f"  page: upload 1 image, CPU   {ms(cpus)}   "
+            f"target/median = {TARGET_MS / (1000 * statistics.median(cpus)):.1f}x"
+        )
         (bw, bc), (rw, rc) = bench_page_batch(model, files[:10])
-        print(f"  page: upload 10 at once     wall {1000 * bw:6.1f} ms, CPU {1000 * bc:6.1f} ms "
-              f"({100 * bc:.1f} ms CPU per image)")
-        print(f"  page: move the threshold    wall {1000 * rw:6.1f} ms, CPU {1000 * rc:6.1f} ms "
-              f"(10 images, results reused)\n")
+        print(
+            f"  page: upload 10 at once     wall {1000 * bw:6.1f} ms, CPU {1000 * bc:6.1f} ms "
+            f"({100 * bc:.1f} ms CPU per image)"
+        )
+        print(
+            f"  page: move the threshold    wall {1000 * rw:6.1f} ms, CPU {1000 * rc:6.1f} ms "
+            f"(10 images, results reused)\n"
+        )
 
 
 if __name__ == "__main__":

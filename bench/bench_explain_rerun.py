@@ -26,6 +26,7 @@ on). By default the server runs as configured (.streamlit/config.toml turns that
 
     python bench/bench_explain_rerun.py --server [--n 150] [--post-gc]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +34,10 @@ import contextlib
 import logging
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 TARGET_MS = 50.0
 
 
@@ -99,8 +98,9 @@ def p95(xs: list[float]) -> float:
 
 async def _server_reruns(server, n: int, warmup: int) -> tuple[list[float], float]:
     """(wall s per rerun, server CPU s over the timed reruns): one session moving a slider."""
-    from load_test import open_socket
     from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from harness.socket_client import open_socket
 
     sock = await open_socket(server.url)
     try:
@@ -128,8 +128,7 @@ def time_server(n: int, warmup: int, post_gc: bool) -> None:
     import asyncio
     import tempfile
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from app_server import AppServer
+    from harness.app_server import AppServer
 
     env_key = "STREAMLIT_RUNNER_POST_SCRIPT_GC"
     saved = os.environ.get(env_key)
@@ -139,8 +138,9 @@ def time_server(n: int, warmup: int, post_gc: bool) -> None:
         work = Path(work)
         (work / "data").mkdir()
         (work / "cache").mkdir()
-        server = AppServer({"SOFTMAX_DATA_DIR": str(work / "data"),
-                            "SOFTMAX_CACHE_DIR": str(work / "cache")}, work)
+        server = AppServer(
+            {"SOFTMAX_DATA_DIR": str(work / "data"), "SOFTMAX_CACHE_DIR": str(work / "cache")}, work
+        )
         try:
             server.wait_healthy()
             walls, cpu = asyncio.run(_server_reruns(server, n, warmup))
@@ -151,20 +151,28 @@ def time_server(n: int, warmup: int, post_gc: bool) -> None:
             else:
                 os.environ[env_key] = saved
     ms = [1000 * w for w in walls]
-    print(f"real server (streamlit run, {'runner.postScriptGC on' if post_gc else 'as configured'}), "
-          f"one session, {n} slider moves after {warmup} untimed")
-    print(f"round trip median {statistics.median(ms):.1f} ms, p95 {p95(ms):.1f} ms; "
-          f"server CPU per rerun {1000 * cpu / n:.1f} ms")
+    print(
+        f"real server (streamlit run, {'runner.postScriptGC on' if post_gc else 'as configured'}), "
+        f"one session, {n} slider moves after {warmup} untimed"
+    )
+    print(
+        f"round trip median {statistics.median(ms):.1f} ms, p95 {p95(ms):.1f} ms; "
+        f"server CPU per rerun {1000 * cpu / n:.1f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=60, help="timed reruns per setting")
     parser.add_argument("--warmup", type=int, default=5, help="untimed reruns first")
-    parser.add_argument("--server", action="store_true",
-                        help="time a real `streamlit run` over its websocket instead of AppTest")
-    parser.add_argument("--post-gc", action="store_true",
-                        help="with --server: turn Streamlit's gc after every run back on")
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="time a real `streamlit run` over its websocket instead of AppTest",
+    )
+    parser.add_argument(
+        "--post-gc", action="store_true", help="with --server: turn Streamlit's gc after every run back on"
+    )
     args = parser.parse_args()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     if args.server:
@@ -173,18 +181,24 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()[0]:.1f}")
         return
 
-    print(f"Explain page, server-side rerun after a slider move ({args.n} reruns each, "
-          f"target median < {TARGET_MS:.0f} ms)")
+    print(
+        f"Explain page, server-side rerun after a slider move ({args.n} reruns each, "
+        f"target median < {TARGET_MS:.0f} ms)"
+    )
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'setting':<16}{'classes':>8}{'median ms':>11}{'p95 ms':>9}{'CPU median ms':>15}"
-          f"{'target/median':>15}")
+    print(
+        f"{'setting':<16}{'classes':>8}{'median ms':>11}{'p95 ms':>9}{'CPU median ms':>15}"
+        f"{'target/median':>15}"
+    )
     for label, cached in (("AppTest as is", False), ("server cache", True)):
         for k in (4, 10):
             with shared_script_cache(cached):
                 walls, cpus = time_reruns(k, args.n, args.warmup)
             med = statistics.median(walls)
-            print(f"{label:<16}{k:>8}{med:>11.1f}{p95(walls):>9.1f}{statistics.median(cpus):>15.1f}"
-                  f"{TARGET_MS / med:>14.2f}x")
+            print(
+                f"{label:<16}{k:>8}{med:>11.1f}{p95(walls):>9.1f}{statistics.median(cpus):>15.1f}"
+                f"{TARGET_MS / med:>14.2f}x"
+            )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

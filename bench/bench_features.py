@@ -19,6 +19,7 @@ the warm run loads 25,000 cached rows.
 Targets (2 cores, real Kaggle JPEGs): fast cold >= 3x the post's loop, exact cold >= 1.7x,
 warm >= 50x, peak memory for 25,000 images < 1 GiB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,15 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
+
+import core.features as features
+from core.dataset import load_dataset
+from core.features import extract_features
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from core.dataset import load_dataset  # noqa: E402
-import core.features as features  # noqa: E402
-from core.features import extract_features  # noqa: E402
 
 DEFAULT_FOLDER = REPO.parent / "shared" / "data" / "kaggle-sample"
 TARGETS = {"fast cold": 3.0, "exact cold": 1.7, "warm (fast)": 50.0}
@@ -55,7 +55,7 @@ def extract_color_histogram(image, bins=(8, 8, 8)):
 
 def posts_loop(imagePaths):
     data, labels = [], []
-    for (i, imagePath) in enumerate(imagePaths):
+    for _i, imagePath in enumerate(imagePaths):
         image = cv2.imread(imagePath)
         label = imagePath.split(os.path.sep)[-1].split(".")[0]
         hist = extract_color_histogram(image)
@@ -100,6 +100,7 @@ def with_backend(name: str, fn):
             return fn()
         finally:
             features.BACKEND = saved
+
     return run
 
 
@@ -134,7 +135,8 @@ def run_sample(folder: Path, repeats: int, compare_loky: bool) -> dict:
     fast, exact = res["fast cold"], res["exact cold"]
     label_of = dict(zip(ds.paths, ds.labels))
     return {
-        "n": len(paths), "times": {**first, **times},
+        "n": len(paths),
+        "times": {**first, **times},
         "exact_max_abs_diff": float(np.abs(exact.X - X_post).max()),
         "acc_post": accuracy(X_post, labels),
         "acc_exact": accuracy(exact.X, [label_of[p] for p in exact.paths]),
@@ -147,7 +149,6 @@ def run_sample(folder: Path, repeats: int, compare_loky: bool) -> dict:
 CHILD = r"""
 import json, os, sys, tempfile, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
 from core.features import extract_features
 
 def peak_kib(pid):
@@ -191,17 +192,24 @@ def run_25k(folder: Path, n: int = 25_000) -> dict:
             links.append(link)
         listing = Path(tmp) / "paths.json"
         listing.write_text(json.dumps(links))
-        out = subprocess.run([sys.executable, "-c", CHILD, str(REPO), str(listing)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(REPO), str(listing)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,  # -c: the checkout is importable
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def report(sample: dict, big: dict | None) -> None:
     n, t = sample["n"], sample["times"]
-    base, base_cpu = t["post's loop"]
+    base, _base_cpu = t["post's loop"]
     print(f"\n{n} images, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-    print("(CPU ms/image: this process's CPU time, all its threads; n/a for loky workers. "
-          "On a quiet machine, wall time ~ CPU / cores.)")
+    print(
+        "(CPU ms/image: this process's CPU time, all its threads; n/a for loky workers. "
+        "On a quiet machine, wall time ~ CPU / cores.)"
+    )
     print(f"{'':36s}{'seconds':>9s}{'images/s':>10s}{'vs post':>9s}{'CPU ms/img':>12s}  target")
     for name, (secs, cpu) in t.items():
         target = TARGETS.get(name)
@@ -210,20 +218,26 @@ def report(sample: dict, big: dict | None) -> None:
         print(f"{name:36s}{secs:9.3f}{n / secs:10.0f}{base / secs:8.1f}x{cpu_txt:>12s}  {mark}")
     print(f"\nexact vs post's loop: max abs difference {sample['exact_max_abs_diff']:.1e}")
     print(f"fast vs exact histograms: lowest cosine similarity {sample['cosine_fast_exact_min']:.4f}")
-    print("accuracy (75/25 split, random_state 42, SGD log_loss 967, 10 epochs): "
-          f"post's loop {sample['acc_post']:.3f}, exact {sample['acc_exact']:.3f}, "
-          f"fast {sample['acc_fast']:.3f}")
+    print(
+        "accuracy (75/25 split, random_state 42, SGD log_loss 967, 10 epochs): "
+        f"post's loop {sample['acc_post']:.3f}, exact {sample['acc_exact']:.3f}, "
+        f"fast {sample['acc_fast']:.3f}"
+    )
     if big:
         kids = big["children_kib"]
         total_mib = (big["parent_kib"] + sum(kids.values())) / 1024
         post_est = base / n * big["n"]  # base: the post's loop, seconds for the sample
-        print(f"\n25,000 images (links to the sample's files, all decoded): fast cold {big['cold']:.1f} s "
-              f"({big['n'] / big['cold']:.0f} images/s), warm {big['warm']:.2f} s; the post's loop, "
-              f"estimated from its rate above: {post_est:.0f} s "
-              f"(cold {post_est / big['cold']:.1f}x, warm {post_est / big['warm']:.0f}x)")
-        print(f"peak resident memory: this process {big['parent_kib'] / 1024:.0f} MiB + "
-              f"{len(kids)} workers {sum(kids.values()) / 1024:.0f} MiB = {total_mib:.0f} MiB "
-              f"(target < 1024 MiB: {'ok' if total_mib < 1024 else 'MISS'})")
+        print(
+            f"\n25,000 images (links to the sample's files, all decoded): fast cold {big['cold']:.1f} s "
+            f"({big['n'] / big['cold']:.0f} images/s), warm {big['warm']:.2f} s; the post's loop, "
+            f"estimated from its rate above: {post_est:.0f} s "
+            f"(cold {post_est / big['cold']:.1f}x, warm {post_est / big['warm']:.0f}x)"
+        )
+        print(
+            f"peak resident memory: this process {big['parent_kib'] / 1024:.0f} MiB + "
+            f"{len(kids)} workers {sum(kids.values()) / 1024:.0f} MiB = {total_mib:.0f} MiB "
+            f"(target < 1024 MiB: {'ok' if total_mib < 1024 else 'MISS'})"
+        )
 
 
 def main(argv=None) -> int:
@@ -231,8 +245,11 @@ def main(argv=None) -> int:
     p.add_argument("folder", nargs="?", default=str(DEFAULT_FOLDER))
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--skip-25k", action="store_true", help="skip the 25,000-image memory run")
-    p.add_argument("--loky", action="store_true",
-                   help="also time joblib's loky processes (the default backend is threads)")
+    p.add_argument(
+        "--loky",
+        action="store_true",
+        help="also time joblib's loky processes (the default backend is threads)",
+    )
     args = p.parse_args(argv)
     sample = run_sample(Path(args.folder), args.repeats, args.loky)
     big = None if args.skip_25k else run_25k(Path(args.folder))

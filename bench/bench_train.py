@@ -10,6 +10,7 @@ Two measurements, each cold (empty feature cache) and warm:
 The images are copied to a temporary data dir (never into the repo) because the app only
 reads datasets inside its data dir. Prints figures and ratios; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DEFAULT_SAMPLE = ROOT.parent / "shared" / "data" / "kaggle-sample"
 
 
@@ -38,14 +38,22 @@ def core_click_to_report(root: Path, config) -> dict:
     t2 = time.perf_counter()
     post = M.train_all(feats.X, feats.labels, config, paths=feats.paths, dataset_name="bench")["post"]
     t3 = time.perf_counter()
-    return {"list": t1 - t0, "features": t2 - t1, "train": t3 - t2, "total": t3 - t0,
-            "n": len(feats.paths), "accuracy": post.accuracy, "post": post, "X": feats.X}
+    return {
+        "list": t1 - t0,
+        "features": t2 - t1,
+        "train": t3 - t2,
+        "total": t3 - t0,
+        "n": len(feats.paths),
+        "accuracy": post.accuracy,
+        "post": post,
+        "X": feats.X,
+    }
 
 
 def apptest_click_to_report(name: str, at=None) -> tuple[float, object]:
     import streamlit as st
 
-    from tests.app.conftest import open_page
+    from harness.apptest import open_page
 
     if at is None:
         st.cache_data.clear()
@@ -76,8 +84,9 @@ def main() -> None:
         from core import model as M
 
         config = M.TrainConfig()
-        print(f"{len(list(data.iterdir()))} images from {args.sample}, {os.cpu_count()} cores, "
-              f"config {config}")
+        print(
+            f"{len(list(data.iterdir()))} images from {args.sample}, {os.cpu_count()} cores, config {config}"
+        )
         print("\n-- core calls the page makes (seconds) --")
         cold, warm = [], []
         for i in range(args.repeat):
@@ -86,11 +95,16 @@ def main() -> None:
             warm.append(core_click_to_report(data, config))
         for label, runs in (("cold", cold), ("warm", warm)):
             med = {k: statistics.median(r[k] for r in runs) for k in ("list", "features", "train", "total")}
-            print(f"{label}: total {med['total']:.3f}  (list+fingerprint {med['list']:.3f}, "
-                  f"features {med['features']:.3f}, train+hinge+curves {med['train']:.3f}); "
-                  f"{cold[0]['n'] / med['features']:,.0f} images/s")
-        print("cold runs: " + ", ".join(f"{r['total']:.3f}" for r in cold)
-              + "  (the first includes starting the worker processes)")
+            print(
+                f"{label}: total {med['total']:.3f}  (list+fingerprint {med['list']:.3f}, "
+                f"features {med['features']:.3f}, train+hinge+curves {med['train']:.3f}); "
+                f"{cold[0]['n'] / med['features']:,.0f} images/s"
+            )
+        print(
+            "cold runs: "
+            + ", ".join(f"{r['total']:.3f}" for r in cold)
+            + "  (the first includes starting the worker processes)"
+        )
         ratio = statistics.median(r["total"] for r in cold) / statistics.median(r["total"] for r in warm)
         print(f"cold / warm: {ratio:.1f}x")
         post = cold[0]["post"]
@@ -112,8 +126,10 @@ def main() -> None:
             m, _ = apptest_click_to_report("kaggle-sample", at)
             rows.append((c, w, m))
         c, w, m = (statistics.median(col) for col in zip(*rows))
-        print(f"cold (empty cache) {c:.3f}   warm disk cache (new session) {w:.3f}   "
-              f"warm memory (Train again) {m:.3f}   cold/warm-disk {c / w:.1f}x")
+        print(
+            f"cold (empty cache) {c:.3f}   warm disk cache (new session) {w:.3f}   "
+            f"warm memory (Train again) {m:.3f}   cold/warm-disk {c / w:.1f}x"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

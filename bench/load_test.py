@@ -26,6 +26,7 @@ target is missed: no errors and p95 < 1 s.
     python bench/load_test.py --client browser --sessions 6
     python bench/load_test.py --sessions 30 --duration 120 --json out.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,18 +43,21 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app_server import AppServer  # bench/ is on sys.path when a script here runs
+from harness.app_server import AppServer
+from harness.browser import launch_options
+from harness.socket_client import (
+    OPEN_TIMEOUT_MS,
+    RERUN_TIMEOUT_MS,
+    TRAIN_TIMEOUT_MS,
+    StreamlitSocket,
+    open_socket,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("SOFTMAX_SAMPLE_DIR", ROOT.parent / "shared" / "data" / "kaggle-sample"))
-CHROMIUM = os.environ.get("SOFTMAX_CHROMIUM", "/usr/bin/chromium")
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 CLASSES = ["dog", "cat", "boat", "airplane"]  # the Explain page's default classes
-WIDGETS = ("slider", "number_input", "button", "selectbox")  # what the socket clients read back
-RERUN_TIMEOUT_MS = 30_000
-OPEN_TIMEOUT_MS = 120_000  # twenty sessions arriving at once
-TRAIN_TIMEOUT_MS = 180_000
 WINDOW_S = 10.0  # the report's p95 per window of the run
 
 
@@ -148,8 +152,9 @@ async def shown_exceptions(page) -> int:
     return await page.get_by_test_id("stException").count()
 
 
-async def explainer(page, i: int, start: asyncio.Event, stop: list[float], think: float,
-                    stats: Stats) -> None:
+async def explainer(
+    page, i: int, start: asyncio.Event, stop: list[float], think: float, stats: Stats
+) -> None:
     """Move one score slider back and forth with the arrow keys; time each rerun."""
     who = f"explainer {i}"
     rng = random.Random(i)
@@ -172,9 +177,12 @@ async def explainer(page, i: int, start: asyncio.Event, stop: list[float], think
                         const box = document.querySelector(`input[aria-label="${label}"]`);
                         return box && box.value !== before && document.querySelector(idle) !== null;
                     }""",
-                    arg=[f"exact score of {name}", before, IDLE], polling=20, timeout=RERUN_TIMEOUT_MS)
+                    arg=[f"exact score of {name}", before, IDLE],
+                    polling=20,
+                    timeout=RERUN_TIMEOUT_MS,
+                )
                 stats.rerun(t0)
-            except Exception as exc:  # noqa: BLE001 - a rerun that never came back is an error
+            except Exception as exc:
                 stats.error(who, f"rerun did not come back: {type(exc).__name__}")
                 await page.wait_for_selector(IDLE)
             moves += 1
@@ -183,71 +191,10 @@ async def explainer(page, i: int, start: asyncio.Event, stop: list[float], think
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
         if await shown_exceptions(page):
             stats.error(who, "an exception is shown on the page")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
     finally:
         await page.context.close()
-
-
-class StreamlitSocket:
-    """One Streamlit session spoken to over its websocket, as the browser does.
-
-    Uses the `websockets` client library and Streamlit's own protobuf messages: a
-    BackMsg.rerun_script carrying the changed widget's state goes out, ForwardMsgs come
-    back (the page's elements) until script_finished. Only the moved widget's state is
-    sent; the others keep their values in the session, as with a browser.
-    """
-
-    def __init__(self, url: str, page: str = "", timeout: float = RERUN_TIMEOUT_MS / 1000):
-        self.url, self.page, self.timeout = url, page, timeout
-        self.ws, self.widgets, self.headings = None, {}, []
-        self.query = ""
-
-    async def connect(self) -> None:
-        import websockets
-
-        ws_url = self.url.replace("http://", "ws://", 1) + "/_stcore/stream"
-        self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], origin=self.url,
-                                           max_size=None, open_timeout=OPEN_TIMEOUT_MS / 1000)
-
-    async def rerun(self, widget_state=None) -> tuple[dict, list[str]]:
-        """Rerun the script; returns (widgets by label, problems seen). The headings the
-        run drew are in self.headings."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        back = BackMsg()
-        back.rerun_script.query_string = self.query
-        back.rerun_script.page_name = self.page  # "" is the default page (Explain)
-        if widget_state is not None:
-            back.rerun_script.widget_states.widgets.append(widget_state)
-        await self.ws.send(back.SerializeToString())
-        problems, self.headings = [], []
-        while True:
-            raw = await asyncio.wait_for(self.ws.recv(), self.timeout)
-            msg = ForwardMsg()
-            msg.ParseFromString(raw)
-            kind = msg.WhichOneof("type")
-            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                el = msg.delta.new_element
-                et = el.WhichOneof("type")
-                if et == "exception":
-                    problems.append(f"exception shown: {el.exception.message[:200]}")
-                elif et == "heading":
-                    self.headings.append(el.heading.body)
-                elif et in WIDGETS:
-                    w = getattr(el, et)
-                    self.widgets[w.label] = w
-            elif kind == "script_finished":
-                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    continue  # e.g. the router's first run on a fresh server: the rerun follows
-                if msg.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
-                    problems.append(f"script finished with status {msg.script_finished}")
-                return self.widgets, problems
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
 
 
 async def rerun_or_report(sock: StreamlitSocket, state, stats: Stats, who: str, what: str):
@@ -259,8 +206,9 @@ async def rerun_or_report(sock: StreamlitSocket, state, stats: Stats, who: str, 
         return None
 
 
-async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float],
-                           think: float, stats: Stats) -> None:
+async def socket_explainer(
+    sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float], think: float, stats: Stats
+) -> None:
     """As explainer(), over the websocket: move a score slider, check the page followed."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -291,23 +239,15 @@ async def socket_explainer(sock: StreamlitSocket, i: int, start: asyncio.Event, 
             if moves % 20 == 0:  # back and forth: stay inside the slider's range
                 step = -step
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
-    except Exception as exc:  # noqa: BLE001 - a dropped connection is an error to report
+    except Exception as exc:
         stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
     finally:
         await sock.close()
 
 
-async def open_socket(url: str, page: str = "") -> StreamlitSocket:
-    sock = StreamlitSocket(url, page, timeout=(TRAIN_TIMEOUT_MS if page else RERUN_TIMEOUT_MS) / 1000)
-    await sock.connect()
-    _, problems = await sock.rerun()
-    if problems:
-        raise RuntimeError("; ".join(problems))
-    return sock
-
-
-async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: Stats,
-                  dataset: str, think: float = 0.0) -> None:
+async def trainer(
+    page, i: int, start: asyncio.Event, stop: list[float], stats: Stats, dataset: str, think: float = 0.0
+) -> None:
     """Train on the Kaggle sample, then retrain with a new split seed, until the time is up,
     pausing `think` seconds on average to look at each result."""
     who = f"trainer {i}"
@@ -335,7 +275,7 @@ async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: 
                 await seed_box.press("Enter")
             try:  # a training run is long enough to be seen running
                 await page.wait_for_selector(RUNNING, timeout=10_000)
-            except Exception:  # noqa: BLE001 - or it was over before we looked
+            except Exception:
                 pass
             await page.wait_for_selector(IDLE, timeout=TRAIN_TIMEOUT_MS)
             results = page.get_by_text(f"Results on {dataset}")
@@ -344,14 +284,21 @@ async def trainer(page, i: int, start: asyncio.Event, stop: list[float], stats: 
                 return
             stats.trainings.append(time.perf_counter() - t0)
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think)  # a look at the results
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
     finally:
         await page.context.close()
 
 
-async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, stop: list[float],
-                         stats: Stats, dataset: str, think: float = 0.0) -> None:
+async def socket_trainer(
+    sock: StreamlitSocket,
+    i: int,
+    start: asyncio.Event,
+    stop: list[float],
+    stats: Stats,
+    dataset: str,
+    think: float = 0.0,
+) -> None:
     """As trainer(), over the websocket: the server trains and sends the whole results page
     exactly as for a browser; only the drawing of the page is not done here."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -361,8 +308,17 @@ async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, st
     await start.wait()
     try:
         box = sock.widgets.get("Dataset")
-        shown = None if box is None else (box.raw_value if box.HasField("raw_value") else
-                                          box.options[box.default] if box.HasField("default") else None)
+        shown = (
+            None
+            if box is None
+            else (
+                box.raw_value
+                if box.HasField("raw_value")
+                else box.options[box.default]
+                if box.HasField("default")
+                else None
+            )
+        )
         if shown is None or not shown.startswith(dataset):
             stats.error(who, f"the dataset {dataset} is not selected: {shown!r}")
             return
@@ -384,22 +340,40 @@ async def socket_trainer(sock: StreamlitSocket, i: int, start: asyncio.Event, st
                 return
             stats.trainings.append(time.perf_counter() - t0)
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think)  # a look at the results
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         stats.error(who, f"{type(exc).__name__}: {exc}"[:300])
     finally:
         await sock.close()
 
 
-async def drive(server: AppServer, sessions: int, trainers: int, duration: float, think: float,
-                dataset: str, client: str = "socket", trainer_client: str = "socket",
-                trainer_think: float | None = None) -> tuple[Stats, float]:
+async def drive(
+    server: AppServer,
+    sessions: int,
+    trainers: int,
+    duration: float,
+    think: float,
+    dataset: str,
+    client: str = "socket",
+    trainer_client: str = "socket",
+    trainer_think: float | None = None,
+) -> tuple[Stats, float]:
     async with contextlib.AsyncExitStack() as stack:
         browser = None
         if "browser" in (client, trainer_client) and (trainers or client == "browser"):
             browser = await stack.enter_async_context(launch_chromium())
-        return await _drive(browser, server.url, server, sessions, trainers, duration, think,
-                            dataset, client, trainer_client,
-                            think if trainer_think is None else trainer_think)
+        return await _drive(
+            browser,
+            server.url,
+            server,
+            sessions,
+            trainers,
+            duration,
+            think,
+            dataset,
+            client,
+            trainer_client,
+            think if trainer_think is None else trainer_think,
+        )
 
 
 @contextlib.asynccontextmanager
@@ -407,40 +381,59 @@ async def launch_chromium():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        browser = await pw.chromium.launch(**launch_options())
         try:
             yield browser
         finally:
             await browser.close()
 
 
-async def _drive(browser, url: str, server: AppServer, sessions: int, trainers: int,
-                 duration: float, think: float, dataset: str, client: str,
-                 trainer_client: str, trainer_think: float) -> tuple[Stats, float]:
+async def _drive(
+    browser,
+    url: str,
+    server: AppServer,
+    sessions: int,
+    trainers: int,
+    duration: float,
+    think: float,
+    dataset: str,
+    client: str,
+    trainer_client: str,
+    trainer_think: float,
+) -> tuple[Stats, float]:
     stats = Stats()
     # Open every session first (a class arriving), then start the clock.
     t_open = time.monotonic()
     opened = await asyncio.gather(
-        *[open_page(browser, url + "/train", "[data-testid='stSelectbox']")
-          if trainer_client == "browser" else open_socket(url, "train") for _ in range(trainers)],
-        *[open_page(browser, url, "[data-testid='stMetric']") if client == "browser"
-          else open_socket(url) for _ in range(sessions)],
-        return_exceptions=True)
+        *[
+            open_page(browser, url + "/train", "[data-testid='stSelectbox']")
+            if trainer_client == "browser"
+            else open_socket(url, "train")
+            for _ in range(trainers)
+        ],
+        *[
+            open_page(browser, url, "[data-testid='stMetric']") if client == "browser" else open_socket(url)
+            for _ in range(sessions)
+        ],
+        return_exceptions=True,
+    )
     print(f"opened {len(opened)} sessions in {time.monotonic() - t_open:.1f} s", flush=True)
     for j, pg in enumerate(opened):
         if isinstance(pg, BaseException):
             stats.error(f"session {j}", f"could not open the page: {pg!r}"[:300])
     start, stop = asyncio.Event(), [0.0]
     train_one = trainer if trainer_client == "browser" else socket_trainer
-    tasks = [train_one(pg, i, start, stop, stats, dataset, trainer_think)
-             for i, pg in enumerate(opened[:trainers]) if not isinstance(pg, BaseException)]
+    tasks = [
+        train_one(pg, i, start, stop, stats, dataset, trainer_think)
+        for i, pg in enumerate(opened[:trainers])
+        if not isinstance(pg, BaseException)
+    ]
     run_one = explainer if client == "browser" else socket_explainer
-    tasks += [run_one(pg, i, start, stop, think, stats)
-              for i, pg in enumerate(opened[trainers:]) if not isinstance(pg, BaseException)]
+    tasks += [
+        run_one(pg, i, start, stop, think, stats)
+        for i, pg in enumerate(opened[trainers:])
+        if not isinstance(pg, BaseException)
+    ]
     runs = [asyncio.ensure_future(t) for t in tasks]
     t0 = time.monotonic()
     cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
@@ -469,18 +462,25 @@ def summarise(stats: Stats, args, elapsed: float, tracebacks: int) -> Report:
     errors = len(stats.errors) + tracebacks
     p95 = percentile(lat, 95) if lat else None
     return Report(
-        client=args.client, trainer_client=args.trainer_client, sessions=args.sessions,
-        trainers=args.trainers, think_s=args.think,
+        client=args.client,
+        trainer_client=args.trainer_client,
+        sessions=args.sessions,
+        trainers=args.trainers,
+        think_s=args.think,
         trainer_think_s=args.think if args.trainer_think is None else args.trainer_think,
-        duration_s=round(elapsed, 1), reruns=len(lat),
+        duration_s=round(elapsed, 1),
+        reruns=len(lat),
         median_ms=ms(statistics.median(lat)) if lat else None,
         p95_ms=ms(p95) if lat else None,
         max_ms=ms(max(lat)) if lat else None,
         reruns_per_s=round(len(lat) / max(elapsed, 1e-9), 2),
         trainings=len(stats.trainings),
         training_median_s=round(statistics.median(stats.trainings), 2) if stats.trainings else None,
-        errors=errors, error_samples=stats.errors[:10], server_tracebacks=tracebacks,
-        server_cpu_s=round(stats.server_cpu, 1), machine_cpu_s=round(stats.machine_cpu, 1),
+        errors=errors,
+        error_samples=stats.errors[:10],
+        server_tracebacks=tracebacks,
+        server_cpu_s=round(stats.server_cpu, 1),
+        machine_cpu_s=round(stats.machine_cpu, 1),
         cores=os.cpu_count() or 1,
         load_before=round(stats.load_before, 2) if stats.load_before is not None else None,
         passed=errors == 0 and bool(lat) and p95 < args.target_p95,
@@ -501,17 +501,23 @@ def windows(stats: Stats, width: float) -> list[float | None]:
 
 
 def print_report(r: Report, target: float) -> None:
-    print(f"sessions: {r.sessions} explainers ({r.client}, pausing ~{r.think_s:g} s between "
-          f"moves) + {r.trainers} trainers ({r.trainer_client}, pausing ~{r.trainer_think_s:g} s "
-          f"between trainings), {r.duration_s:.0f} s")
+    print(
+        f"sessions: {r.sessions} explainers ({r.client}, pausing ~{r.think_s:g} s between "
+        f"moves) + {r.trainers} trainers ({r.trainer_client}, pausing ~{r.trainer_think_s:g} s "
+        f"between trainings), {r.duration_s:.0f} s"
+    )
     print(f"reruns: {r.reruns} ({r.reruns_per_s:.1f}/s)")
-    print(f"rerun latency: median {r.median_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms "
-          f"(target p95 < {1000 * target:.0f} ms)")
+    print(
+        f"rerun latency: median {r.median_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms "
+        f"(target p95 < {1000 * target:.0f} ms)"
+    )
     print(f"p95 per {WINDOW_S:.0f} s of the run, ms: " + " ".join(str(x) for x in r.p95_by_window_ms))
     print(f"trainings on the Kaggle sample: {r.trainings} (median {r.training_median_s} s)")
     capacity = r.cores * r.duration_s
-    print(f"CPU: server {r.server_cpu_s:.0f} s, whole machine {r.machine_cpu_s:.0f} s of "
-          f"{capacity:.0f} s available ({r.cores} cores); load average before: {r.load_before}")
+    print(
+        f"CPU: server {r.server_cpu_s:.0f} s, whole machine {r.machine_cpu_s:.0f} s of "
+        f"{capacity:.0f} s available ({r.cores} cores); load average before: {r.load_before}"
+    )
     print(f"errors: {r.errors} (server tracebacks: {r.server_tracebacks})")
     for e in r.error_samples:
         print(f"  - {e}")
@@ -538,10 +544,19 @@ def run(args) -> Report:
         try:
             server.wait_healthy()
             load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-            stats, elapsed = asyncio.run(drive(server, args.sessions, args.trainers,
-                                               args.duration, args.think, args.dataset,
-                                               args.client, args.trainer_client,
-                                               args.trainer_think))
+            stats, elapsed = asyncio.run(
+                drive(
+                    server,
+                    args.sessions,
+                    args.trainers,
+                    args.duration,
+                    args.think,
+                    args.dataset,
+                    args.client,
+                    args.trainer_client,
+                    args.trainer_think,
+                )
+            )
             stats.load_before = load_before
         finally:
             server.stop()
@@ -557,20 +572,36 @@ def parse(argv=None):
     ap.add_argument("--sessions", type=int, default=20, help="Explain sessions (default 20)")
     ap.add_argument("--trainers", type=int, default=2, help="Train sessions (default 2)")
     ap.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
-    ap.add_argument("--think", type=float, default=1.0,
-                    help="mean pause between slider moves, seconds (default 1; 0 = flat out)")
-    ap.add_argument("--client", choices=["socket", "browser"], default="socket",
-                    help="how the Explain sessions talk to the server: 'socket' (default) speaks "
-                         "Streamlit's websocket protocol, as a browser does, and times the "
-                         "server's answer; 'browser' uses one chromium page each, which also "
-                         "times the page's rendering (on a 2-core box the pages starve the server)")
-    ap.add_argument("--trainer-client", choices=["socket", "browser"], default="socket",
-                    help="how the Train sessions talk to the server: 'socket' (default; the server "
-                         "trains and sends the whole results page, as for a browser) or 'browser' "
-                         "(chromium pages on this machine, which also draw the results' charts)")
-    ap.add_argument("--trainer-think", type=float, default=None,
-                    help="mean pause of a trainer between trainings, to look at the results "
-                         "(default: the same as --think; 0 = retrain the moment results arrive)")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean pause between slider moves, seconds (default 1; 0 = flat out)",
+    )
+    ap.add_argument(
+        "--client",
+        choices=["socket", "browser"],
+        default="socket",
+        help="how the Explain sessions talk to the server: 'socket' (default) speaks "
+        "Streamlit's websocket protocol, as a browser does, and times the "
+        "server's answer; 'browser' uses one chromium page each, which also "
+        "times the page's rendering (on a 2-core box the pages starve the server)",
+    )
+    ap.add_argument(
+        "--trainer-client",
+        choices=["socket", "browser"],
+        default="socket",
+        help="how the Train sessions talk to the server: 'socket' (default; the server "
+        "trains and sends the whole results page, as for a browser) or 'browser' "
+        "(chromium pages on this machine, which also draw the results' charts)",
+    )
+    ap.add_argument(
+        "--trainer-think",
+        type=float,
+        default=None,
+        help="mean pause of a trainer between trainings, to look at the results "
+        "(default: the same as --think; 0 = retrain the moment results arrive)",
+    )
     ap.add_argument("--quick", action="store_true", help="6 explainers + 2 trainers for 20 s")
     ap.add_argument("--target-p95", type=float, default=1.0, help="seconds (default 1)")
     ap.add_argument("--dataset", default="kaggle-sample", help=argparse.SUPPRESS)

@@ -19,6 +19,7 @@ Limits (environment variables, read at call time; arguments override them):
   SOFTMAX_MAX_ZIP_MEMBER  uncompressed bytes of one member  (default 64 MiB)
   SOFTMAX_MAX_ZIP_RATIO   uncompressed / compressed, per member over 1 MiB (default 100)
 """
+
 from __future__ import annotations
 
 import os
@@ -27,9 +28,10 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from core.dataset import is_image_name
 
@@ -99,7 +101,7 @@ class Limits:
     max_ratio: float
 
     @classmethod
-    def from_env(cls, **overrides) -> "Limits":
+    def from_env(cls, **overrides) -> Limits:
         values = {
             "max_files": _env_number("SOFTMAX_MAX_ZIP_FILES", DEFAULT_MAX_FILES),
             "max_total_bytes": _env_number("SOFTMAX_MAX_ZIP_BYTES", DEFAULT_MAX_TOTAL_BYTES),
@@ -151,8 +153,10 @@ def safe_extract_zip(
     progress(done_members, total_members) is called as members are read.
     """
     limits = Limits.from_env(
-        max_files=max_files, max_total_bytes=max_total_bytes,
-        max_member_bytes=max_member_bytes, max_ratio=max_ratio,
+        max_files=max_files,
+        max_total_bytes=max_total_bytes,
+        max_member_bytes=max_member_bytes,
+        max_ratio=max_ratio,
     )
     dest = Path(dest_dir)
     if dest.exists() or dest.is_symlink():
@@ -240,8 +244,7 @@ def _plan(members, limits: Limits, strip: bool):
         raise ArchiveError("The zip is empty: it holds no files.")
     if len(files) > limits.max_files:
         raise ArchiveError(
-            f"The zip holds {len(files):,} files; the limit is {limits.max_files:,} "
-            "(SOFTMAX_MAX_ZIP_FILES)."
+            f"The zip holds {len(files):,} files; the limit is {limits.max_files:,} (SOFTMAX_MAX_ZIP_FILES)."
         )
     for m in members:
         _check_member(m, limits)
@@ -437,7 +440,4 @@ def _nothing_message(skipped) -> str:
     for _name, reason in skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
     summary = "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
-    return (
-        "The zip holds no usable image files "
-        f"(.jpg .jpeg .png .bmp .webp .tif .tiff): {summary}."
-    )
+    return f"The zip holds no usable image files (.jpg .jpeg .png .bmp .webp .tif .tiff): {summary}."

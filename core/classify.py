@@ -5,13 +5,14 @@ the rest of the batch is still classified. The features are computed with the
 model's own bins, decode mode and feature map, so a model trained with other
 settings than today's defaults still sees what it was trained on.
 """
+
 from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -31,6 +32,7 @@ DISPLAY_WIDTH = 480  # px: the page shows a thumbnail, not the full photo
 
 
 # ---------------------------------------------------------------- one image
+
 
 @dataclass
 class ImageResult:
@@ -63,8 +65,13 @@ class ImageResult:
 
 # File signatures: the uploader's type filter only looks at the name, so look at the bytes.
 _SIGNATURES = [
-    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
-    (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"BM", "BMP"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
 ]
 
 
@@ -86,8 +93,7 @@ def check_upload(name: str, data: bytes) -> str | None:
         head = data[:64]
         looks_text = all(b in b"\t\n\r" or 32 <= b < 127 for b in head)
         kind = "text" if looks_text else "not an image this page reads"
-        return (f"this file is {kind}, not a JPEG, PNG, BMP or WebP image "
-                f"(whatever its name '{name}' says)")
+        return f"this file is {kind}, not a JPEG, PNG, BMP or WebP image (whatever its name '{name}' says)"
     if fmt == "TIFF":
         return "TIFF files are not accepted here: save it as JPEG or PNG"
     return None
@@ -97,8 +103,9 @@ def _thumbnail(image_bgr: np.ndarray) -> bytes:
     """A small JPEG: a session may hold many results, and the browser gets this, not the photo."""
     h, w = image_bgr.shape[:2]
     if w > DISPLAY_WIDTH:
-        image_bgr = cv2.resize(image_bgr, (DISPLAY_WIDTH, max(1, round(h * DISPLAY_WIDTH / w))),
-                               interpolation=cv2.INTER_AREA)
+        image_bgr = cv2.resize(
+            image_bgr, (DISPLAY_WIDTH, max(1, round(h * DISPLAY_WIDTH / w))), interpolation=cv2.INTER_AREA
+        )
     ok, buf = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return buf.tobytes() if ok else None
 
@@ -134,21 +141,26 @@ def classify_batch(model: SavedModel, files: Iterable[tuple[str, bytes]]) -> lis
 
 # ---------------------------------------------------------------- many images
 
+
 def results_table(results: Sequence[ImageResult], classes: Sequence[str], threshold: float) -> pd.DataFrame:
     """One row per file, most confident first; files that failed at the bottom with their reason."""
     rows = []
     for r in results:
-        row = {"file": r.name, "answer": r.answer(threshold), "most likely": r.predicted,
-               "confidence": r.confidence}
+        row = {
+            "file": r.name,
+            "answer": r.answer(threshold),
+            "most likely": r.predicted,
+            "confidence": r.confidence,
+        }
         for i, c in enumerate(classes):
             row[f"p({c})"] = None if r.probabilities is None else float(r.probabilities[i])
         row["error"] = r.error or ""
         rows.append(row)
-    df = pd.DataFrame(rows, columns=["file", "answer", "most likely", "confidence",
-                                     *[f"p({c})" for c in classes], "error"])
+    df = pd.DataFrame(
+        rows, columns=["file", "answer", "most likely", "confidence", *[f"p({c})" for c in classes], "error"]
+    )
     df["_failed"] = df["error"] != ""
-    df = df.sort_values(["_failed", "confidence"], ascending=[True, False], kind="stable",
-                        na_position="last")
+    df = df.sort_values(["_failed", "confidence"], ascending=[True, False], kind="stable", na_position="last")
     return df.drop(columns="_failed").reset_index(drop=True)
 
 
@@ -160,24 +172,33 @@ def table_csv(df: pd.DataFrame) -> bytes:
 
 # ---------------------------------------------------------------- why
 
+
 def probability_note(model: SavedModel) -> str:
     """What this model's probabilities are, in the post's terms."""
     k = len(model.classes)
     if not model.has_probabilities:
-        return ("This is a hinge-loss model (the Linear SVM the post compares with): it gives "
-                "scores W.x + b but no probabilities, so the page ranks classes by score and the "
-                "confidence threshold does not apply.")
+        return (
+            "This is a hinge-loss model (the Linear SVM the post compares with): it gives "
+            "scores W.x + b but no probabilities, so the page ranks classes by score and the "
+            "confidence threshold does not apply."
+        )
     if model.is_binary:
         a, b = model.classes
-        return (f"A binary model has a single score z = W.x + b for '{b}'. Its probabilities are "
-                f"exactly the softmax of the two scores [0, z]: p({b}) = e^z / (e^0 + e^z) = "
-                f"sigmoid(z), p({a}) = 1 - p({b}).")
+        return (
+            f"A binary model has a single score z = W.x + b for '{b}'. Its probabilities are "
+            f"exactly the softmax of the two scores [0, z]: p({b}) = e^z / (e^0 + e^z) = "
+            f"sigmoid(z), p({a}) = 1 - p({b})."
+        )
     if model.kind == "multinomial":
-        return (f"A multinomial model: the {k} probabilities are exactly the softmax of the {k} "
-                "scores, as on the Explain page.")
-    return (f"With {k} classes, the post's SGDClassifier trains one logistic regression per class "
-            f"(one-vs-rest) and normalises their {k} sigmoids to sum to 1. That is not a softmax: the "
-            "model's probabilities differ from the softmax of its scores shown in the table.")
+        return (
+            f"A multinomial model: the {k} probabilities are exactly the softmax of the {k} "
+            "scores, as on the Explain page."
+        )
+    return (
+        f"With {k} classes, the post's SGDClassifier trains one logistic regression per class "
+        f"(one-vs-rest) and normalises their {k} sigmoids to sum to 1. That is not a softmax: the "
+        "model's probabilities differ from the softmax of its scores shown in the table."
+    )
 
 
 def explain_table(model: SavedModel, result: ImageResult, true_class: str) -> pd.DataFrame:
@@ -185,10 +206,16 @@ def explain_table(model: SavedModel, result: ImageResult, true_class: str) -> pd
     scores = np.asarray(result.scores, dtype=np.float64)  # (K,)
     table = post_table(scores)  # exp may be inf for a score > 709: the table says so
     p = table.probabilities
-    df = pd.DataFrame({
-        "class": list(model.classes), "score W.x+b": scores, "exp(score)": table.exp,
-        "softmax p": p, "-ln p": table.neg_log, "true class": [c == true_class for c in model.classes],
-    })
+    df = pd.DataFrame(
+        {
+            "class": list(model.classes),
+            "score W.x+b": scores,
+            "exp(score)": table.exp,
+            "softmax p": p,
+            "-ln p": table.neg_log,
+            "true class": [c == true_class for c in model.classes],
+        }
+    )
     if result.probabilities is not None and not _same(p, result.probabilities):
         df.insert(4, "model's p (one-vs-rest)", result.probabilities)
     return df
@@ -206,13 +233,17 @@ def loss_for(result: ImageResult, model: SavedModel, true_class: str) -> float:
 def explain_state(model: SavedModel, result: ImageResult, true_class: str) -> tuple[ExplainState, list[str]]:
     """The Explain page's state holding this image's scores; messages if the page had to clamp them."""
     state = ExplainState(
-        classes=tuple(model.classes), scores=tuple(float(s) for s in result.scores),
-        target=model.classes.index(true_class), base="e", temperature=1.0,
+        classes=tuple(model.classes),
+        scores=tuple(float(s) for s in result.scores),
+        target=model.classes.index(true_class),
+        base="e",
+        temperature=1.0,
     )
     return clamp_state(state)
 
 
 # ---------------------------------------------------------------- no model yet
+
 
 def choose_training_dataset(datasets: Sequence) -> object | None:
     """The dataset a one-click training should use: the real Kaggle cats and dogs if present,
@@ -249,9 +280,12 @@ def quick_train(progress=None) -> tuple[SavedModel, object, Path]:
 def model_summary(model: SavedModel) -> str:
     """One line about a model: classes, kind, features, where it came from, its test accuracy."""
     meta = model.meta
-    parts = [f"classes {', '.join(model.classes)}", model.kind,
-             f"bins {'x'.join(str(b) for b in model.bins)}",
-             "fast features" if model.fast else "exact features"]
+    parts = [
+        f"classes {', '.join(model.classes)}",
+        model.kind,
+        f"bins {'x'.join(str(b) for b in model.bins)}",
+        "fast features" if model.fast else "exact features",
+    ]
     if model.transform != "none":
         parts.append(f"{model.transform} features")
     if meta.get("dataset"):

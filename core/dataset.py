@@ -12,6 +12,7 @@ Three layouts are recognised (see `load_dataset`):
 
 Listing only stats files (no decoding), so the Train page can list datasets cheaply.
 """
+
 from __future__ import annotations
 
 import os
@@ -190,7 +191,5 @@ def _no_images_message(root: str, layout: str, skipped) -> str:
             f"No usable images in {root}: {len(skipped)} skipped "
             f"(first: {os.path.basename(skipped[0][0])}: {skipped[0][1]})."
         )
-    hint = (
-        "Expected cat.0.jpg-style files, one folder per class, or PetImages/Cat and PetImages/Dog."
-    )
+    hint = "Expected cat.0.jpg-style files, one folder per class, or PetImages/Cat and PetImages/Dog."
     return f"No images found in {root} (looked for {exts}). {hint}"

@@ -5,6 +5,7 @@ and a blue palette, with random blobs and overlap so the classifier is good but 
 perfect). It is written as dataset "synthetic-demo" with a SYNTHETIC.txt marker, which
 the library reads to label it "(synthetic demo)": it must never pass for Dogs vs Cats.
 """
+
 from __future__ import annotations
 
 import os

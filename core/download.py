@@ -8,6 +8,7 @@ it for Microsoft's "Kaggle Cats and Dogs" zip and unpacks it with
 
 Environment: SOFTMAX_PETIMAGES_URL replaces the default URL (a mirror, or a test server).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -17,10 +18,10 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from core import paths
 from core.archive import ArchiveError, ExtractReport, safe_extract_zip
@@ -44,8 +45,12 @@ class DownloadError(RuntimeError):
 
 # Failures worth another try: the connection dropped, timed out or was cut short.
 _TRANSIENT = (
-    ConnectionError, TimeoutError, socket.timeout, http.client.IncompleteRead,
-    http.client.RemoteDisconnected, http.client.BadStatusLine,
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+    http.client.IncompleteRead,
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
 )
 
 

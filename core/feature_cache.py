@@ -14,6 +14,7 @@ and the next run resumes after them. Two processes never write the same file (un
 names), so they can extract at the same time. A chunk that fails any check (zip CRC,
 JSON, shapes, dtype, finite values, parameters) is deleted and its images extracted again.
 """
+
 from __future__ import annotations
 
 import json
@@ -171,7 +172,9 @@ class FeatureCache:
 
     def _write_chunk(self, X, keys, skips) -> Path:
         meta = {
-            "version": FEATURE_VERSION, "bins": list(self.bins), "fast": self.fast,
+            "version": FEATURE_VERSION,
+            "bins": list(self.bins),
+            "fast": self.fast,
             "keys": [list(k) for k in keys],
             "skipped": [[*k, reason] for k, reason in skips],
         }

@@ -10,26 +10,27 @@ cache (core.feature_cache) so a second run only loads. Two modes:
   (cv2.IMREAD_REDUCED_COLOR_2), about 4x less decoding work. A colour histogram barely
   notices (bench/bench_features.py prints the accuracy of both modes).
 """
+
 from __future__ import annotations
 
 import math
 import os
 import struct
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 # A second guard inside OpenCV's own decoders; must be set before cv2 first decodes.
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(50_000_000))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
-from joblib.externals.loky.process_executor import TerminatedWorkerError  # noqa: E402
+import cv2
+import numpy as np
+from joblib import Parallel, delayed
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-from core import paths as app_paths  # noqa: E402
-from core.feature_cache import FeatureCache, file_key  # noqa: E402
+from core import paths as app_paths
+from core.feature_cache import FeatureCache, file_key
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: far above any photo a histogram needs
 MAX_FILE_BYTES = 200 * 1024 * 1024  # refuse to read more than this into memory
@@ -148,9 +149,9 @@ def _jpeg_size(data: bytes):
         if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
             i += 2
             continue
-        (length,) = struct.unpack(">H", data[i + 2:i + 4])
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
             return "jpeg", w, h
         i += 2 + length
     return None
@@ -174,14 +175,14 @@ def _webp_size(data: bytes):
 def _tiff_size(data: bytes):
     end = "<" if data[:2] == b"II" else ">"
     (ifd,) = struct.unpack(end + "I", data[4:8])
-    (count,) = struct.unpack(end + "H", data[ifd:ifd + 2])
+    (count,) = struct.unpack(end + "H", data[ifd : ifd + 2])
     found = {}
     for k in range(count):
         e = ifd + 2 + 12 * k
-        tag, typ = struct.unpack(end + "HH", data[e:e + 4])
+        tag, typ = struct.unpack(end + "HH", data[e : e + 4])
         if tag in (256, 257):
             fmt = "H" if typ == 3 else "I"
-            (found[tag],) = struct.unpack(end + fmt, data[e + 8:e + 8 + struct.calcsize(fmt)])
+            (found[tag],) = struct.unpack(end + fmt, data[e + 8 : e + 8 + struct.calcsize(fmt)])
     if 256 in found and 257 in found:
         return "tiff", found[256], found[257]
     return None
@@ -204,8 +205,12 @@ def _read_bytes(path) -> bytes:
         raise ImageError(f"cannot read file ({err.strerror or err})") from None
 
 
-_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-            8: cv2.IMREAD_REDUCED_COLOR_8}
+_REDUCED = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
 
 
 def _decode_flag(header, fast: bool, longest: int | None) -> int:
@@ -313,8 +318,7 @@ def extract_features(
     except TerminatedWorkerError as err:
         saved = "they are cached: run again to resume" if cache is not None else "no cache in use"
         raise ExtractionError(
-            f"a worker process died after {done} of {total} images (out of memory, or killed); "
-            f"{saved}."
+            f"a worker process died after {done} of {total} images (out of memory, or killed); {saved}."
         ) from err
     finally:
         if cache is not None:
@@ -350,9 +354,7 @@ def _lookup(paths, bins, fast, cache_dir, results):
 def _maybe_flush(cache: FeatureCache | None, last: float) -> float:
     """Save finished rows every FLUSH_ROWS rows or FLUSH_SECONDS; returns the last save time."""
     now = time.monotonic()
-    if cache is not None and (
-        cache.pending >= FLUSH_ROWS or (cache.pending and now - last >= FLUSH_SECONDS)
-    ):
+    if cache is not None and (cache.pending >= FLUSH_ROWS or (cache.pending and now - last >= FLUSH_SECONDS)):
         cache.flush()
         return now
     return last
@@ -364,7 +366,7 @@ def _run(paths, todo, bins, fast, workers):
         return
     n_workers = _n_workers(workers)
     size = _batch_size(len(todo), n_workers)
-    batches = [todo[k:k + size] for k in range(0, len(todo), size)]
+    batches = [todo[k : k + size] for k in range(0, len(todo), size)]
     if n_workers == 1 or len(todo) < MIN_PARALLEL:
         for batch in batches:
             _, rows = _describe_batch(0, [paths[i] for i in batch], bins, fast, False)

@@ -4,6 +4,7 @@ The app reads datasets only from `core.paths.data_dir()` (SOFTMAX_DATA_DIR): use
 a dataset by name, never by typing a server path, and every name is checked so that it
 cannot reach outside that folder.
 """
+
 from __future__ import annotations
 
 import os

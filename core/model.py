@@ -7,6 +7,7 @@ class probabilities. Everything here takes features as arrays (`train_on_feature
 so it can be tested without images; `train_dataset` adds the folder and the
 cached feature extraction. No streamlit here: the Train page only renders.
 """
+
 from __future__ import annotations
 
 import base64
@@ -135,14 +136,17 @@ def split_indices(y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.nd
     try:
         tr, te = train_test_split(idx, test_size=config.test_size, random_state=config.split_seed)
     except ValueError as exc:
-        raise TrainingError(f"Cannot split {len(y)} images with test size {config.test_size}: {exc}") from None
+        raise TrainingError(
+            f"Cannot split {len(y)} images with test size {config.test_size}: {exc}"
+        ) from None
     no_train = sorted(set(range(k)) - set(y[tr].tolist()))
     no_test = sorted(set(range(k)) - set(y[te].tolist()))
     if not no_train and not no_test:
         return tr, te, []
     try:
-        tr2, te2 = train_test_split(idx, test_size=config.test_size,
-                                    random_state=config.split_seed, stratify=y)
+        tr2, te2 = train_test_split(
+            idx, test_size=config.test_size, random_state=config.split_seed, stratify=y
+        )
     except ValueError:
         if no_train:
             raise TrainingError(
@@ -179,13 +183,17 @@ def _describe_notes(raw: list[str], classes) -> list[str]:
 def make_sgd(config: TrainConfig, loss: str | None = None, epochs: int | None = None) -> SGDClassifier:
     """The post's classifier in today's scikit-learn spelling."""
     return SGDClassifier(
-        loss=loss or config.loss, random_state=config.sgd_seed,
-        max_iter=int(epochs or config.epochs), tol=None, alpha=config.alpha,
+        loss=loss or config.loss,
+        random_state=config.sgd_seed,
+        max_iter=int(epochs or config.epochs),
+        tol=None,
+        alpha=config.alpha,
     )
 
 
-def train_on_features(X, labels, config: TrainConfig | None = None, *, paths=None,
-                      dataset_name: str | None = None, skipped=()) -> TrainResult:
+def train_on_features(
+    X, labels, config: TrainConfig | None = None, *, paths=None, dataset_name: str | None = None, skipped=()
+) -> TrainResult:
     """Split, fit and evaluate exactly as the post's softmax.py does."""
     config = config or TrainConfig()
     t0 = time.perf_counter()
@@ -194,46 +202,60 @@ def train_on_features(X, labels, config: TrainConfig | None = None, *, paths=Non
     if X.ndim != 2 or X.shape[0] != len(y):
         raise TrainingError(f"{X.shape[0]} feature rows for {len(y)} labels")
     if X.shape[1] != int(np.prod(config.bins)):
-        raise TrainingError(f"{X.shape[1]} features per image, but bins {config.bins} "
-                            f"make {int(np.prod(config.bins))}")
+        raise TrainingError(
+            f"{X.shape[1]} features per image, but bins {config.bins} make {int(np.prod(config.bins))}"
+        )
     classes = tuple(str(c) for c in le.classes_)
     tr, te, raw_notes = split_indices(y, config)
     clf = make_sgd(config).fit(X[tr], y[tr])
     pred_tr, pred_te = clf.predict(X[tr]), clf.predict(X[te])
     has_p = config.loss == "log_loss"
     k = len(classes)
-    report = classification_report(y[te], pred_te, labels=range(k), target_names=classes,
-                                   output_dict=True, zero_division=0)
-    text = classification_report(y[te], pred_te, labels=range(k), target_names=classes,
-                                 zero_division=0)
+    report = classification_report(
+        y[te], pred_te, labels=range(k), target_names=classes, output_dict=True, zero_division=0
+    )
+    text = classification_report(y[te], pred_te, labels=range(k), target_names=classes, zero_division=0)
     acc = float(accuracy_score(y[te], pred_te))
     meta = {
-        "dataset": dataset_name or "", "accuracy": acc,
+        "dataset": dataset_name or "",
+        "accuracy": acc,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "n_train": int(len(tr)), "n_test": int(len(te)), "config": _config_meta(config),
+        "n_train": len(tr),
+        "n_test": len(te),
+        "config": _config_meta(config),
     }
-    model = SavedModel.from_estimator(clf, classes, config.bins, config.fast,
-                                      LOSSES[config.loss], **meta)
+    model = SavedModel.from_estimator(clf, classes, config.bins, config.fast, LOSSES[config.loss], **meta)
     return TrainResult(
-        config=config, classes=classes, y=y, paths=tuple(str(p) for p in (paths or ())),
-        train_idx=tr, test_idx=te, pred_train=pred_tr, pred_test=pred_te,
+        config=config,
+        classes=classes,
+        y=y,
+        paths=tuple(str(p) for p in (paths or ())),
+        train_idx=tr,
+        test_idx=te,
+        pred_train=pred_tr,
+        pred_test=pred_te,
         proba_train=clf.predict_proba(X[tr]) if has_p else None,
         proba_test=clf.predict_proba(X[te]) if has_p else None,
-        report=report, report_text=text, accuracy=acc,
-        confusion=confusion_matrix(y[te], pred_te, labels=range(k)), model=model,
-        notes=tuple(_describe_notes(raw_notes, classes)), skipped=tuple(skipped),
+        report=report,
+        report_text=text,
+        accuracy=acc,
+        confusion=confusion_matrix(y[te], pred_te, labels=range(k)),
+        model=model,
+        notes=tuple(_describe_notes(raw_notes, classes)),
+        skipped=tuple(skipped),
         seconds=time.perf_counter() - t0,
     )
 
 
-def train_all(X, labels, config: TrainConfig, *, paths=None, dataset_name: str | None = None,
-              skipped=()) -> dict:
+def train_all(
+    X, labels, config: TrainConfig, *, paths=None, dataset_name: str | None = None, skipped=()
+) -> dict:
     """What the Train page shows: the post's model, the Linear SVM beside it (same split),
     and the post's model's learning curves. One call, so one trip to a worker process."""
-    post = train_on_features(X, labels, config, paths=paths, dataset_name=dataset_name,
-                             skipped=skipped)
-    hinge = train_on_features(X, labels, replace(config, loss="hinge"), paths=paths,
-                              dataset_name=dataset_name)
+    post = train_on_features(X, labels, config, paths=paths, dataset_name=dataset_name, skipped=skipped)
+    hinge = train_on_features(
+        X, labels, replace(config, loss="hinge"), paths=paths, dataset_name=dataset_name
+    )
     return {"post": post, "hinge": hinge, "curves": learning_curves(X, post)}
 
 
@@ -249,11 +271,19 @@ def report_rows(report: dict) -> list[dict]:
     for name, v in report.items():
         if name == "accuracy":
             support = report.get("macro avg", {}).get("support")
-            rows.append({"": "accuracy", "precision": None, "recall": None,
-                         "f1-score": float(v), "support": support})
+            rows.append(
+                {"": "accuracy", "precision": None, "recall": None, "f1-score": float(v), "support": support}
+            )
         else:
-            rows.append({"": name, "precision": v["precision"], "recall": v["recall"],
-                         "f1-score": v["f1-score"], "support": v["support"]})
+            rows.append(
+                {
+                    "": name,
+                    "precision": v["precision"],
+                    "recall": v["recall"],
+                    "f1-score": v["f1-score"],
+                    "support": v["support"],
+                }
+            )
     return rows
 
 
@@ -304,20 +334,27 @@ def sample_gaps(result: TrainResult, part: str = "train", n: int = 5, seed: int 
     """n random images of the training (as the post) or test set with their probabilities."""
     if result.proba_train is None:
         raise TrainingError("A hinge-loss (SVM) model gives scores, not probabilities.")
-    rows, proba, pred = ((result.train_idx, result.proba_train, result.pred_train) if part == "train"
-                         else (result.test_idx, result.proba_test, result.pred_test))
+    rows, proba, pred = (
+        (result.train_idx, result.proba_train, result.pred_train)
+        if part == "train"
+        else (result.test_idx, result.proba_test, result.pred_test)
+    )
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(rows), size=min(n, len(rows)), replace=False)
     gaps = probability_gaps(proba)
     out = []
     for i in picks:
         row = int(rows[i])
-        out.append({
-            "row": row, "path": result.paths[row] if result.paths else None,
-            "actual": result.classes[result.y[row]], "predicted": result.classes[pred[i]],
-            "probabilities": {c: float(p) for c, p in zip(result.classes, proba[i])},
-            "gap": float(gaps[i]),
-        })
+        out.append(
+            {
+                "row": row,
+                "path": result.paths[row] if result.paths else None,
+                "actual": result.classes[result.y[row]],
+                "predicted": result.classes[pred[i]],
+                "probabilities": {c: float(p) for c, p in zip(result.classes, proba[i])},
+                "gap": float(gaps[i]),
+            }
+        )
     return out
 
 
@@ -359,16 +396,36 @@ def beyond_the_post(X, result: TrainResult) -> list[Variant]:
     chi2 = AdditiveChi2Sampler(sample_steps=2)
     # L2-normalised histograms are tiny numbers; fixed rescaling helps lbfgs, no data leak
     variants = [
-        ("The post's recipe", "SGDClassifier, log loss, raw histograms",
-         lambda: make_sgd(cfg, loss="log_loss"), lambda Z: Z),
-        ("Linear SVM (hinge)", "SGDClassifier, hinge loss, raw histograms",
-         lambda: make_sgd(cfg, loss="hinge"), lambda Z: Z),
-        ("True multinomial softmax", "LogisticRegression (lbfgs): one softmax over all classes",
-         lambda: LogisticRegression(max_iter=1000), lambda Z: Z),
-        ("Hellinger features", "SGD log loss on sqrt(histogram)",
-         lambda: make_sgd(cfg, loss="log_loss"), lambda Z: np.sqrt(np.clip(Z, 0, None))),
-        ("Chi-squared feature map", "SGD log loss on AdditiveChi2Sampler(sample_steps=2)",
-         lambda: make_sgd(cfg, loss="log_loss"), lambda Z: chi2.fit_transform(np.clip(Z, 0, None))),
+        (
+            "The post's recipe",
+            "SGDClassifier, log loss, raw histograms",
+            lambda: make_sgd(cfg, loss="log_loss"),
+            lambda Z: Z,
+        ),
+        (
+            "Linear SVM (hinge)",
+            "SGDClassifier, hinge loss, raw histograms",
+            lambda: make_sgd(cfg, loss="hinge"),
+            lambda Z: Z,
+        ),
+        (
+            "True multinomial softmax",
+            "LogisticRegression (lbfgs): one softmax over all classes",
+            lambda: LogisticRegression(max_iter=1000),
+            lambda Z: Z,
+        ),
+        (
+            "Hellinger features",
+            "SGD log loss on sqrt(histogram)",
+            lambda: make_sgd(cfg, loss="log_loss"),
+            lambda Z: np.sqrt(np.clip(Z, 0, None)),
+        ),
+        (
+            "Chi-squared feature map",
+            "SGD log loss on AdditiveChi2Sampler(sample_steps=2)",
+            lambda: make_sgd(cfg, loss="log_loss"),
+            lambda Z: chi2.fit_transform(np.clip(Z, 0, None)),
+        ),
     ]
     out = []
     for name, what, make, transform in variants:
@@ -401,9 +458,13 @@ def dataset_features(root, config: TrainConfig, progress=None, cache_dir=None) -
 
     t0 = time.perf_counter()
     ds = load_dataset(root)
-    feats = extract_features(ds.paths, bins=config.bins, fast=config.fast,
-                             cache_dir=app_paths.cache_dir() if cache_dir is None else Path(cache_dir),
-                             progress=progress)
+    feats = extract_features(
+        ds.paths,
+        bins=config.bins,
+        fast=config.fast,
+        cache_dir=app_paths.cache_dir() if cache_dir is None else Path(cache_dir),
+        progress=progress,
+    )
     label_of = dict(zip(map(str, ds.paths), ds.labels))
     paths = tuple(str(p) for p in feats.paths)
     skipped = tuple((str(p), str(r)) for p, r in [*ds.skipped, *feats.skipped])
@@ -412,27 +473,42 @@ def dataset_features(root, config: TrainConfig, progress=None, cache_dir=None) -
             f"None of the {len(ds.paths)} images could be read"
             + (f" (first: {Path(skipped[0][0]).name}: {skipped[0][1]})." if skipped else ".")
         )
-    return DatasetFeatures(np.asarray(feats.X), tuple(label_of[p] for p in paths), paths,
-                           skipped, time.perf_counter() - t0, tuple(feats.cache_notes))
+    return DatasetFeatures(
+        np.asarray(feats.X),
+        tuple(label_of[p] for p in paths),
+        paths,
+        skipped,
+        time.perf_counter() - t0,
+        tuple(feats.cache_notes),
+    )
 
 
-def train_dataset(root, config: TrainConfig | None = None, progress=None,
-                  dataset_name: str | None = None) -> TrainResult:
+def train_dataset(
+    root, config: TrainConfig | None = None, progress=None, dataset_name: str | None = None
+) -> TrainResult:
     """The whole post from a folder: features (cached on disk), split, fit, report."""
     config = config or TrainConfig()
     feats = dataset_features(root, config, progress)
-    return train_on_features(feats.X, feats.labels, config, paths=feats.paths,
-                             dataset_name=dataset_name or Path(str(root)).name, skipped=feats.skipped)
+    return train_on_features(
+        feats.X,
+        feats.labels,
+        config,
+        paths=feats.paths,
+        dataset_name=dataset_name or Path(str(root)).name,
+        skipped=feats.skipped,
+    )
 
 
-def train_folder(root, config: TrainConfig, *, dataset_name: str | None = None, cache_dir=None,
-                 progress=None) -> dict:
+def train_folder(
+    root, config: TrainConfig, *, dataset_name: str | None = None, cache_dir=None, progress=None
+) -> dict:
     """The Train page's whole job in one call, so that one trip to a worker process does
     it and no feature matrix crosses back: features through the disk cache, then
     train_all, and how long the features took."""
     feats = dataset_features(root, config, progress, cache_dir)
-    out = train_all(feats.X, feats.labels, config, paths=feats.paths, dataset_name=dataset_name,
-                    skipped=feats.skipped)
+    out = train_all(
+        feats.X, feats.labels, config, paths=feats.paths, dataset_name=dataset_name, skipped=feats.skipped
+    )
     return {**out, "feature_seconds": feats.seconds, "cache_notes": feats.cache_notes}
 
 
@@ -479,8 +555,16 @@ def _safe_name(name: str) -> str:
 def save_model(model: SavedModel) -> Path:
     """Into models_dir(): <dataset>-<kind>-<config hash>.npz, the same settings overwrite."""
     cfg = model.meta.get("config") or {}
-    text = json.dumps({"config": cfg, "kind": model.kind, "transform": model.transform,
-                       "bins": list(model.bins), "fast": model.fast}, sort_keys=True)
+    text = json.dumps(
+        {
+            "config": cfg,
+            "kind": model.kind,
+            "transform": model.transform,
+            "bins": list(model.bins),
+            "fast": model.fast,
+        },
+        sort_keys=True,
+    )
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     name = f"{_safe_name(model.meta.get('dataset') or 'model')}-{model.kind}-{digest}.npz"
     return model.save(app_paths.models_dir() / name)
@@ -540,8 +624,9 @@ def _thumbnail(path: str, size: int, file_size: int, mtime_ns: int) -> bytes | N
     h, w = img.shape[:2]
     scale = size / max(h, w)
     if scale < 1:
-        img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
-                         interpolation=cv2.INTER_AREA)
+        img = cv2.resize(
+            img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return buf.tobytes() if ok else None
 

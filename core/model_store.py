@@ -5,6 +5,7 @@ A pickle can run code when it is loaded, and a model file may come from a user
 as an .npz of numbers plus a JSON header, read with allow_pickle=False, and its
 probabilities are recomputed here with the same formulas scikit-learn uses.
 """
+
 from __future__ import annotations
 
 import io
@@ -104,17 +105,25 @@ class SavedModel:
 
     def to_bytes(self) -> bytes:
         header = {
-            "format_version": FORMAT_VERSION, "classes": list(self.classes), "kind": self.kind,
-            "bins": list(self.bins), "fast": self.fast, "transform": self.transform,
+            "format_version": FORMAT_VERSION,
+            "classes": list(self.classes),
+            "kind": self.kind,
+            "bins": list(self.bins),
+            "fast": self.fast,
+            "transform": self.transform,
             "meta": self.meta,
         }
         buf = io.BytesIO()
-        np.savez(buf, coef=self.coef, intercept=self.intercept,
-                 header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+        np.savez(
+            buf,
+            coef=self.coef,
+            intercept=self.intercept,
+            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+        )
         return buf.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "SavedModel":
+    def from_bytes(cls, data: bytes) -> SavedModel:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 header = json.loads(z["header"].tobytes().decode())
@@ -129,9 +138,13 @@ class SavedModel:
             )
         try:
             return cls(
-                classes=tuple(str(c) for c in header["classes"]), coef=coef, intercept=intercept,
-                kind=header["kind"], bins=tuple(int(b) for b in header["bins"]),
-                fast=bool(header["fast"]), transform=header.get("transform", "none"),
+                classes=tuple(str(c) for c in header["classes"]),
+                coef=coef,
+                intercept=intercept,
+                kind=header["kind"],
+                bins=tuple(int(b) for b in header["bins"]),
+                fast=bool(header["fast"]),
+                transform=header.get("transform", "none"),
                 meta=dict(header.get("meta") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -154,7 +167,7 @@ class SavedModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "SavedModel":
+    def load(cls, path: str | Path) -> SavedModel:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -162,13 +175,18 @@ class SavedModel:
         return cls.from_bytes(data)
 
     @classmethod
-    def from_estimator(cls, est, classes, bins, fast, kind, transform="none", **meta) -> "SavedModel":
+    def from_estimator(cls, est, classes, bins, fast, kind, transform="none", **meta) -> SavedModel:
         """From a fitted SGDClassifier or LogisticRegression (classes: the label names,
         in the order of est.classes_ when those are encoded integers)."""
         return cls(
-            classes=tuple(str(c) for c in classes), coef=np.array(est.coef_, dtype=np.float64),
-            intercept=np.array(est.intercept_, dtype=np.float64).ravel(), kind=kind,
-            bins=tuple(int(b) for b in bins), fast=bool(fast), transform=transform, meta=meta,
+            classes=tuple(str(c) for c in classes),
+            coef=np.array(est.coef_, dtype=np.float64),
+            intercept=np.array(est.intercept_, dtype=np.float64).ravel(),
+            kind=kind,
+            bins=tuple(int(b) for b in bins),
+            fast=bool(fast),
+            transform=transform,
+            meta=meta,
         )
 
 

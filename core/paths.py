@@ -3,6 +3,7 @@
 Every folder is set by an environment variable so that a server, a test or a
 student's laptop can each point the app somewhere else.
 """
+
 from __future__ import annotations
 
 import os

@@ -12,11 +12,12 @@ The post's worked example (dog, cat, boat, airplane; true class airplane):
     >>> round(cross_entropy([-3.44, 1.16, -0.81, 3.91], 3), 4)
     0.0709
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -27,6 +28,7 @@ EXP_OVERFLOW = math.log(np.finfo(np.float64).max)
 
 
 # ---------------------------------------------------------------- validation
+
 
 def as_scores(scores: ArrayLike) -> np.ndarray:
     """Scores as a float64 vector, or a ValueError saying what is wrong with them."""
@@ -68,6 +70,7 @@ def check_base(base: float) -> float:
 
 # ---------------------------------------------------------------- softmax
 
+
 def log_softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     """log p_j = z_j - max(z) - ln(sum_k e^(z_k - max(z))), with z = s / T.
 
@@ -90,6 +93,7 @@ def softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
 @dataclass(frozen=True)
 class PostTable:
     """The post's table, one entry per class."""
+
     exp: np.ndarray  # (K,) e^(s/T) as written: inf above 709.78, where the naive form breaks
     probabilities: np.ndarray  # (K,) computed stably
     neg_log: np.ndarray  # (K,) -log_base p: the loss were that class the true one
@@ -104,8 +108,9 @@ def post_table(scores: ArrayLike, temperature: float = 1.0, base: float = math.e
     return PostTable(e, np.exp(logp), -logp / math.log(check_base(base)))
 
 
-def softmax_gradient(scores: ArrayLike, target: int, temperature: float = 1.0,
-                     base: float = math.e) -> np.ndarray:
+def softmax_gradient(
+    scores: ArrayLike, target: int, temperature: float = 1.0, base: float = math.e
+) -> np.ndarray:
     """d cross_entropy / d scores = (p - onehot(target)) / (T ln base).
 
     With the defaults (T = 1, natural log) this is exactly p - onehot: raise the
@@ -117,15 +122,15 @@ def softmax_gradient(scores: ArrayLike, target: int, temperature: float = 1.0,
     return (p - onehot) / (check_temperature(temperature) * math.log(check_base(base)))
 
 
-def cross_entropy(scores: ArrayLike, target: int, base: float = math.e,
-                  temperature: float = 1.0) -> float:
+def cross_entropy(scores: ArrayLike, target: int, base: float = math.e, temperature: float = 1.0) -> float:
     """-log_base p_target. In nats (base e) this is the post's 0.0709."""
     logp = log_softmax(scores, temperature)
     nats = float(-logp[check_target(target, logp.size)])  # a Python float: inf, not a warning,
-    return nats / math.log(check_base(base))              # when a base near 1 overflows it
+    return nats / math.log(check_base(base))  # when a base near 1 overflows it
 
 
 # ---------------------------------------------------------------- hinge losses
+
 
 def _margins(scores: ArrayLike, target: int, margin: float) -> tuple[np.ndarray, int]:
     """max(0, s_j - s_y + margin) for every j != y (0 at j = y)."""
@@ -155,7 +160,7 @@ def hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.nd
 def squared_hinge_loss(scores: ArrayLike, target: int, margin: float = 1.0) -> float:
     """sum_{j != y} max(0, s_j - s_y + margin)^2: punishes big violations harder."""
     m, _ = _margins(scores, target, margin)
-    return float(np.sum(m ** 2))
+    return float(np.sum(m**2))
 
 
 def squared_hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.ndarray:
@@ -186,8 +191,10 @@ def gradient_step(scores: ArrayLike, gradient: ArrayLike, learning_rate: float) 
 
 # ---------------------------------------------------------------- the page's helpers
 
-def loss_curve(scores: ArrayLike, target: int, grid: ArrayLike,
-               base: float = math.e, temperature: float = 1.0) -> np.ndarray:
+
+def loss_curve(
+    scores: ArrayLike, target: int, grid: ArrayLike, base: float = math.e, temperature: float = 1.0
+) -> np.ndarray:
     """Cross-entropy as the true class's score sweeps `grid`, other scores fixed."""
     s = as_scores(scores)
     y = check_target(target, s.size)
@@ -218,11 +225,12 @@ def in_top_k(scores: ArrayLike, target: int, k: int) -> bool:
 @dataclass(frozen=True)
 class OverflowView:
     """The same scores through the naive and the max-subtracted softmax."""
-    scores: np.ndarray          # (K,)
-    naive_exp: np.ndarray       # (K,) e^s, inf past EXP_OVERFLOW
+
+    scores: np.ndarray  # (K,)
+    naive_exp: np.ndarray  # (K,) e^s, inf past EXP_OVERFLOW
     naive_probabilities: np.ndarray  # (K,) nan when the sum is inf
-    shifted: np.ndarray         # (K,) s - max(s), all <= 0
-    stable_exp: np.ndarray      # (K,) e^(s - max), in (0, 1]
+    shifted: np.ndarray  # (K,) s - max(s), all <= 0
+    stable_exp: np.ndarray  # (K,) e^(s - max), in (0, 1]
     stable_probabilities: np.ndarray  # (K,) always finite, sums to 1
 
     @property

@@ -15,11 +15,12 @@ Another page hands scores over with
 `decode_state` never raises: a broken or hostile URL gives the default state, or
 a clamped one, plus messages saying what was changed and why.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import quote, unquote
 
 PARAMS = ("classes", "scores", "target", "base", "temperature")
@@ -54,6 +55,7 @@ def default_state() -> ExplainState:
 
 # ---------------------------------------------------------------- encode
 
+
 def _number(x: float) -> str:
     # repr gives the shortest string that reads back as the same float: 3.91, not 3.9100000001
     return "0" if x == 0 else repr(float(x)).removesuffix(".0")
@@ -70,6 +72,7 @@ def encode_state(state: ExplainState) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- decode
+
 
 def _single(params: Mapping[str, str | list[str]], name: str) -> str | None:
     value = params.get(name)
@@ -118,8 +121,10 @@ def _decode_classes(text: str | None, errors: list[str]) -> list[str] | None:
         return None
     names = [unquote(c) for c in text.split(",")]
     if len(names) > MAX_CLASSES:
-        errors.append(f"The link lists {len(names)} classes; the explainer shows {MIN_CLASSES} to "
-                      f"{MAX_CLASSES}, so it kept the first {MAX_CLASSES}.")
+        errors.append(
+            f"The link lists {len(names)} classes; the explainer shows {MIN_CLASSES} to "
+            f"{MAX_CLASSES}, so it kept the first {MAX_CLASSES}."
+        )
         names = names[:MAX_CLASSES]
     names, messages = unique_names(names)
     errors.extend(messages)
@@ -137,18 +142,23 @@ def _decode_scores(text: str | None, errors: list[str]) -> list[float] | None:
     for i, part in enumerate(parts):
         x = _parse_float(part)
         if x is None:
-            errors.append(f"Score {i + 1} in the link ('{part[:20]}') is not a finite number; it was set to 0.")
+            errors.append(
+                f"Score {i + 1} in the link ('{part[:20]}') is not a finite number; it was set to 0."
+            )
             x = 0.0
         elif abs(x) > SCORE_LIMIT:
-            errors.append(f"Score {i + 1} in the link ({part[:20]}) is outside {-SCORE_LIMIT:g}..{SCORE_LIMIT:g}; "
-                          "it was clamped.")
+            errors.append(
+                f"Score {i + 1} in the link ({part[:20]}) is outside {-SCORE_LIMIT:g}..{SCORE_LIMIT:g}; "
+                "it was clamped."
+            )
             x = _clamp(x, -SCORE_LIMIT, SCORE_LIMIT)
         scores.append(x)
     return scores
 
 
-def _reconcile(names: list[str] | None, scores: list[float] | None,
-               errors: list[str]) -> tuple[list[str], list[float]]:
+def _reconcile(
+    names: list[str] | None, scores: list[float] | None, errors: list[str]
+) -> tuple[list[str], list[float]]:
     default = default_state()
     if names is None and scores is None:
         return list(default.classes), list(default.scores)
@@ -159,8 +169,10 @@ def _reconcile(names: list[str] | None, scores: list[float] | None,
         n = len(names)
         scores = list(default.scores) if n == len(default.scores) else [0.0] * n
     if len(scores) != len(names):
-        errors.append(f"The link has {len(names)} class names but {len(scores)} scores; "
-                      "missing scores were set to 0 and extra ones dropped.")
+        errors.append(
+            f"The link has {len(names)} class names but {len(scores)} scores; "
+            "missing scores were set to 0 and extra ones dropped."
+        )
         scores = (scores + [0.0] * len(names))[: len(names)]
     return names, scores
 
@@ -174,8 +186,10 @@ def _decode_target(text: str | None, k: int, errors: list[str]) -> int:
     except ValueError:
         t = None
     if t is None or not 0 <= t < k:
-        errors.append(f"The true class in the link ('{text[:20]}') is not a class index 0..{k - 1}; "
-                      "the first class was used.")
+        errors.append(
+            f"The true class in the link ('{text[:20]}') is not a class index 0..{k - 1}; "
+            "the first class was used."
+        )
         return 0
     return t
 
@@ -195,8 +209,10 @@ def _decode_temperature(text: str | None, errors: list[str]) -> float:
         errors.append(f"Temperature '{text[:20]}' in the link is not a positive number; 1 was used.")
         return 1.0
     if not TEMPERATURE_MIN <= t <= TEMPERATURE_MAX:
-        errors.append(f"Temperature {t:g} in the link is outside {TEMPERATURE_MIN:g}..{TEMPERATURE_MAX:g}; "
-                      "it was clamped.")
+        errors.append(
+            f"Temperature {t:g} in the link is outside {TEMPERATURE_MIN:g}..{TEMPERATURE_MAX:g}; "
+            "it was clamped."
+        )
         t = _clamp(t, TEMPERATURE_MIN, TEMPERATURE_MAX)
     return t
 
@@ -215,8 +231,10 @@ def decode_state(params: Mapping[str, str | list[str]]) -> tuple[ExplainState, l
     scores = _decode_scores(values["scores"], errors)
     names, scores = _reconcile(names, scores, errors)
     if len(names) < MIN_CLASSES:
-        errors.append(f"The link has {len(names)} class; a softmax needs at least {MIN_CLASSES}. "
-                      "Showing the post's example instead.")
+        errors.append(
+            f"The link has {len(names)} class; a softmax needs at least {MIN_CLASSES}. "
+            "Showing the post's example instead."
+        )
         return default_state(), errors
     state = ExplainState(
         classes=tuple(names),

@@ -19,6 +19,7 @@ session's thread only waits (without the lock) for the answer.
   that was running gets a WorkerError with a message meant for the user. A worker
   whose server dies (even by SIGKILL) exits too.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,8 +66,9 @@ def _executor() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=worker_count(), timeout=IDLE_SECONDS,
-                                        initializer=_watch_parent)
+            _pool = ProcessPoolExecutor(
+                max_workers=worker_count(), timeout=IDLE_SECONDS, initializer=_watch_parent
+            )
         return _pool
 
 
@@ -121,9 +123,11 @@ def run(fn, *args, progress=None, **kwargs):
                         progress(*seen)
         except BrokenProcessPool:  # loky's TerminatedWorkerError is one
             _drop(pool)
-            raise WorkerError("The training process stopped before it finished (out of memory, "
-                              "or it was killed). Nothing was lost: try again, or with fewer "
-                              "images or fewer histogram bins.") from None
+            raise WorkerError(
+                "The training process stopped before it finished (out of memory, "
+                "or it was killed). Nothing was lost: try again, or with fewer "
+                "images or fewer histogram bins."
+            ) from None
 
 
 class FileProgress:

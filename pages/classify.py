@@ -1,7 +1,8 @@
 """Classify: upload images (or take a photo), see the probabilities and why.
 
-Thin: widgets in, core.classify does the work, core.histogram_view draws.
+Thin: widgets in, core.classify does the work, core.charts.histogram draws.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,7 @@ import hashlib
 import streamlit as st
 
 from core import classify as cl
-from core.histogram_view import hue_saturation_figure, probability_figure, top_bins_figure
+from core.charts.histogram import hue_saturation_figure, probability_figure, top_bins_figure
 from core.model import list_saved_models
 from core.model_store import ModelFormatError, SavedModel
 from core.urlstate import encode_state
@@ -66,20 +67,28 @@ def choose_model() -> SavedModel | None:
     if not options:
         return None
     labels = [label for label, _ in options]
-    choice = st.selectbox("Model", labels, key="saved_model",
-                          help="The session's model first, then the models saved on disk, newest first.")
+    choice = st.selectbox(
+        "Model",
+        labels,
+        key="saved_model",
+        help="The session's model first, then the models saved on disk, newest first.",
+    )
     return options[labels.index(choice)][1] if choice in labels else options[0][1]
 
 
 def describe_model(model: SavedModel) -> None:
     st.caption(cl.model_summary(model))
     if model.meta.get("synthetic") or model.meta.get("dataset") == cl.DEMO_NAME:
-        st.warning("This model was trained on the app's **synthetic demo set** (coloured blobs, not "
-                   "photographs): its answers on real photos mean nothing. Train on Dogs vs Cats on the "
-                   "Train page for the post's experiment.")
+        st.warning(
+            "This model was trained on the app's **synthetic demo set** (coloured blobs, not "
+            "photographs): its answers on real photos mean nothing. Train on Dogs vs Cats on the "
+            "Train page for the post's experiment."
+        )
     if tuple(model.bins) != cl.DEFAULT_BINS:
-        st.info(f"This model uses {'x'.join(map(str, model.bins))} histogram bins (today's default is "
-                f"{'x'.join(map(str, cl.DEFAULT_BINS))}): each image is described with the model's own bins.")
+        st.info(
+            f"This model uses {'x'.join(map(str, model.bins))} histogram bins (today's default is "
+            f"{'x'.join(map(str, cl.DEFAULT_BINS))}): each image is described with the model's own bins."
+        )
 
 
 # -- no model yet ------------------------------------------------------------------
@@ -89,17 +98,24 @@ def offer_training() -> None:
     st.warning("There is no trained model yet: none in this session and none saved on disk.")
     plan = cl.quick_train_plan()
     if plan is None:
-        st.write("The data folder holds no dataset. One click makes the app's **synthetic demo set** "
-                 "(coloured blobs, not photographs) and trains the post's classifier on it, so you can "
-                 "try this page offline; its answers on real photos mean nothing.")
+        st.write(
+            "The data folder holds no dataset. One click makes the app's **synthetic demo set** "
+            "(coloured blobs, not photographs) and trains the post's classifier on it, so you can "
+            "try this page offline; its answers on real photos mean nothing."
+        )
     else:
         kind = " — **synthetic demo data, not photographs**" if plan.synthetic else ""
-        st.write(f"One click trains the post's classifier (8x8x8 HSV histogram, SGD with log loss) on "
-                 f"**{plan.name}** ({plan.n_images:,} images, classes {', '.join(plan.classes)}){kind}.")
+        st.write(
+            f"One click trains the post's classifier (8x8x8 HSV histogram, SGD with log loss) on "
+            f"**{plan.name}** ({plan.n_images:,} images, classes {', '.join(plan.classes)}){kind}."
+        )
     if st.button("Train a model now", key="quick_train", type="primary"):
         _quick_train()
-    st.page_link("pages/train.py", label="Or choose the dataset and settings on the Train page",
-                 icon=":material/model_training:")
+    st.page_link(
+        "pages/train.py",
+        label="Or choose the dataset and settings on the Train page",
+        icon=":material/model_training:",
+    )
 
 
 def _quick_train() -> None:
@@ -124,11 +140,20 @@ def _quick_train() -> None:
 
 def gather_files() -> list[tuple[str, str, bytes]]:
     """(file id, name, bytes) of every upload and the camera snapshot."""
-    ups = st.file_uploader("Images to classify", type=list(cl.UPLOAD_TYPES), accept_multiple_files=True,
-                           key="uploads", max_upload_size=IMAGE_MB, help="JPEG, PNG, BMP or WebP; one or many.")
+    ups = st.file_uploader(
+        "Images to classify",
+        type=list(cl.UPLOAD_TYPES),
+        accept_multiple_files=True,
+        key="uploads",
+        max_upload_size=IMAGE_MB,
+        help="JPEG, PNG, BMP or WebP; one or many.",
+    )
     files = [(u.file_id, u.name, u.getvalue()) for u in ups or []]
-    if st.toggle("Take a photo with the camera", key="use_camera",
-                 help="The browser asks for the camera only when this is on."):
+    if st.toggle(
+        "Take a photo with the camera",
+        key="use_camera",
+        help="The browser asks for the camera only when this is on.",
+    ):
         snap = st.camera_input("Camera", key="camera")
         if snap is not None:
             files.append((snap.file_id, "camera snapshot", snap.getvalue()))
@@ -161,22 +186,28 @@ def show_answer(r: cl.ImageResult, threshold: float) -> None:
     if r.confidence is None:
         st.success(f"**{answer}** (highest score; this model gives no probabilities)")
     elif answer == cl.NOT_SURE:
-        st.warning(f"**not sure**: most likely {r.predicted} with probability {r.confidence:.1%}, "
-                   f"below the threshold {threshold:.0%}")
+        st.warning(
+            f"**not sure**: most likely {r.predicted} with probability {r.confidence:.1%}, "
+            f"below the threshold {threshold:.0%}"
+        )
     else:
         st.success(f"**{answer}** with probability {r.confidence:.1%}")
 
 
-def show_card(model: SavedModel, r: cl.ImageResult, figs: dict, i: int, threshold: float,
-              open_why: bool) -> None:
+def show_card(
+    model: SavedModel, r: cl.ImageResult, figs: dict, i: int, threshold: float, open_why: bool
+) -> None:
     with st.container(border=True):
         left, right = st.columns([1, 2])
         left.image(r.thumbnail, caption=r.name)
         with right:
             show_answer(r, threshold)
             if r.probabilities is not None:
-                fig = _figure(figs, ("proba", threshold),
-                              lambda: probability_figure(model.classes, r.probabilities, threshold))
+                fig = _figure(
+                    figs,
+                    ("proba", threshold),
+                    lambda: probability_figure(model.classes, r.probabilities, threshold),
+                )
                 st.plotly_chart(fig, key=f"proba_{i}")
             st.caption(f"Decoded, described and scored in {1000 * r.seconds:.0f} ms.")
         with st.expander("Why this answer?", expanded=open_why):
@@ -184,15 +215,21 @@ def show_card(model: SavedModel, r: cl.ImageResult, figs: dict, i: int, threshol
 
 
 def show_why(model: SavedModel, r: cl.ImageResult, figs: dict, i: int) -> None:
-    st.markdown(f"**What the model sees**: the image's HSV colour histogram "
-                f"({'x'.join(map(str, model.bins))} bins = {len(r.hist)} numbers), nothing else: "
-                "no shapes, no ears, no whiskers.")
+    st.markdown(
+        f"**What the model sees**: the image's HSV colour histogram "
+        f"({'x'.join(map(str, model.bins))} bins = {len(r.hist)} numbers), nothing else: "
+        "no shapes, no ears, no whiskers."
+    )
     st.plotly_chart(_figure(figs, "hs", lambda: hue_saturation_figure(r.hist, model.bins)), key=f"hs_{i}")
     st.plotly_chart(_figure(figs, "top", lambda: top_bins_figure(r.hist, model.bins)), key=f"top_{i}")
     st.markdown("**The scores**: one per class, $s_j = W_j \\cdot x + b_j$ over those numbers.")
     st.info(cl.probability_note(model))
-    true_class = st.selectbox("Which class is really in the picture?", model.classes,
-                              index=model.classes.index(r.predicted), key=f"true_{i}")
+    true_class = st.selectbox(
+        "Which class is really in the picture?",
+        model.classes,
+        index=model.classes.index(r.predicted),
+        key=f"true_{i}",
+    )
     show_table(model, r, true_class)
     show_hand_off(model, r, i, true_class)
 
@@ -200,13 +237,19 @@ def show_why(model: SavedModel, r: cl.ImageResult, figs: dict, i: int) -> None:
 def show_table(model: SavedModel, r: cl.ImageResult, true_class: str) -> None:
     table = cl.explain_table(model, r, true_class)
     numbers = [c for c in table.columns if c not in ("class", "true class")]
-    styled = (table.style.format({c: "{:.4f}" for c in numbers} | {"exp(score)": "{:.4g}"})
-              .apply(lambda row: ["font-weight: bold; background-color: rgba(255, 200, 0, 0.25)"
-                                  if row["true class"] else "" for _ in row], axis=1))
+    styled = table.style.format({c: "{:.4f}" for c in numbers} | {"exp(score)": "{:.4g}"}).apply(
+        lambda row: [
+            "font-weight: bold; background-color: rgba(255, 200, 0, 0.25)" if row["true class"] else ""
+            for _ in row
+        ],
+        axis=1,
+    )
     st.dataframe(styled, hide_index=True)
     loss = cl.loss_for(r, model, true_class)
-    st.markdown(f"Cross-entropy loss if the image is a **{true_class}**: "
-                f"$-\\ln p_{{\\text{{{true_class}}}}}$ = **{loss:.4f}** (softmax of the scores).")
+    st.markdown(
+        f"Cross-entropy loss if the image is a **{true_class}**: "
+        f"$-\\ln p_{{\\text{{{true_class}}}}}$ = **{loss:.4f}** (softmax of the scores)."
+    )
 
 
 def show_hand_off(model: SavedModel, r: cl.ImageResult, i: int, true_class: str) -> None:
@@ -223,12 +266,23 @@ def show_hand_off(model: SavedModel, r: cl.ImageResult, i: int, true_class: str)
 def show_table_of_all(model: SavedModel, results, threshold: float) -> None:
     df = cl.results_table(results, model.classes, threshold)
     st.subheader(f"{len(results)} images, most confident first")
-    st.dataframe(df, hide_index=True, column_config={
-        "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
-                                                      format="%.3f"),
-    })
-    st.download_button("Download the table (CSV)", cl.table_csv(df), file_name="classified.csv",
-                       mime="text/csv", key="csv", icon=":material/download:")
+    st.dataframe(
+        df,
+        hide_index=True,
+        column_config={
+            "confidence": st.column_config.ProgressColumn(
+                "confidence", min_value=0.0, max_value=1.0, format="%.3f"
+            ),
+        },
+    )
+    st.download_button(
+        "Download the table (CSV)",
+        cl.table_csv(df),
+        file_name="classified.csv",
+        mime="text/csv",
+        key="csv",
+        icon=":material/download:",
+    )
 
 
 def show_results(model: SavedModel, classified, threshold: float) -> None:
@@ -250,18 +304,27 @@ def show_results(model: SavedModel, classified, threshold: float) -> None:
 # -- the page ----------------------------------------------------------------------
 
 st.title("Classify")
-st.caption("Upload photos (or take one) and see what the trained Softmax classifier answers, "
-           "with each class's probability and why: the colour histogram it sees, its scores "
-           "W.x + b and the same table as the Explain page.")
+st.caption(
+    "Upload photos (or take one) and see what the trained Softmax classifier answers, "
+    "with each class's probability and why: the colour histogram it sees, its scores "
+    "W.x + b and the same table as the Explain page."
+)
 
 model = choose_model()
 if model is None:
     offer_training()
     st.stop()
 describe_model(model)
-threshold = st.slider("Confidence threshold", 0.0, 1.0, 0.6, 0.01, key="threshold",
-                      help="Below this probability the page says 'not sure' instead of a class: a colour "
-                           "histogram knows nothing about images that are neither of its classes.")
+threshold = st.slider(
+    "Confidence threshold",
+    0.0,
+    1.0,
+    0.6,
+    0.01,
+    key="threshold",
+    help="Below this probability the page says 'not sure' instead of a class: a colour "
+    "histogram knows nothing about images that are neither of its classes.",
+)
 files = gather_files()
 if not files:
     st.info("Upload one or more images (JPEG, PNG, BMP, WebP) to classify them.")

@@ -3,6 +3,7 @@
 The whole state lives in the URL (core.urlstate) so it can be shared, and so the
 Classify page can hand a real model's scores over. The maths is in core.softmax.
 """
+
 import inspect
 import math
 import re
@@ -12,17 +13,28 @@ import pandas as pd
 import streamlit as st
 
 from core import softmax as sm
-from core.explain_charts import gradient_figure, loss_curve_figure, probability_figure
+from core.charts.explain import gradient_figure, loss_curve_figure, probability_figure
 from core.urlstate import (
-    MAX_CLASSES, MIN_CLASSES, NAME_MAX, PARAMS, SCORE_LIMIT, TEMPERATURE_MAX, TEMPERATURE_MIN,
-    BASES, ExplainState, decode_state, default_state, encode_state, unique_names,
+    BASES,
+    MAX_CLASSES,
+    MIN_CLASSES,
+    NAME_MAX,
+    PARAMS,
+    SCORE_LIMIT,
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    ExplainState,
+    decode_state,
+    default_state,
+    encode_state,
+    unique_names,
 )
 from ui.router import ensure_router
 
 ensure_router()
 
 ss = st.session_state
-STATE = "explain_state"    # the canonical state: survives page switches, mirrors the URL
+STATE = "explain_state"  # the canonical state: survives page switches, mirrors the URL
 WRITTEN = "explain_url_written"  # the query params this page last wrote (to spot a hand-over)
 NOTICE = "explain_notice"  # (messages, state) from the last URL load, shown while it holds
 INPUT_MSGS = "explain_input_messages"  # what a callback had to fix, shown on the next run
@@ -30,11 +42,21 @@ BASE_LABELS = {"e": "ln (nats)", "10": "log10 (the post's first print)", "2": "l
 LOG_SYMBOL = {"e": r"\ln", "10": r"\log_{10}", "2": r"\log_{2}"}
 LOSS_NAMES = list(sm.LOSSES)
 TABS = ["Losses and gradients", "Shift and overflow"]
-CODE = [sm.post_table, sm.log_softmax, sm.softmax, sm.softmax_gradient, sm.cross_entropy,
-        sm.hinge_loss, sm.hinge_gradient, sm.squared_hinge_loss, sm.squared_hinge_gradient]
+CODE = [
+    sm.post_table,
+    sm.log_softmax,
+    sm.softmax,
+    sm.softmax_gradient,
+    sm.cross_entropy,
+    sm.hinge_loss,
+    sm.hinge_gradient,
+    sm.squared_hinge_loss,
+    sm.squared_hinge_gradient,
+]
 
 
 # ---------------------------------------------------------------- state <-> widgets
+
 
 def clamp_score(x: float) -> float:
     return float(min(max(x, -SCORE_LIMIT), SCORE_LIMIT))
@@ -68,8 +90,13 @@ def state_from_widgets() -> ExplainState:
     names, _ = unique_names([str(ss.get(f"name_{i}", "")) for i in range(k)])
     scores = tuple(clamp_score(ss.get(f"number_{i}") or 0.0) for i in range(k))
     target = int(ss.get("target", 0))
-    return ExplainState(tuple(names), scores, target if target < k else 0,
-                        ss.get("base", "e"), float(ss.get("temperature", 1.0)))
+    return ExplainState(
+        tuple(names),
+        scores,
+        target if target < k else 0,
+        ss.get("base", "e"),
+        float(ss.get("temperature", 1.0)),
+    )
 
 
 def sync_from_url() -> None:
@@ -90,6 +117,7 @@ def write_url(state: ExplainState) -> None:
 
 
 # ---------------------------------------------------------------- callbacks
+
 
 def on_slider(i: int) -> None:
     ss[f"number_{i}"] = ss[f"slider_{i}"]
@@ -129,8 +157,11 @@ def remove_class(i: int) -> None:
         return
     keep = [j for j in range(len(s.classes)) if j != i]
     target = 0 if s.target == i else keep.index(s.target)
-    load_state(ExplainState(tuple(s.classes[j] for j in keep), tuple(s.scores[j] for j in keep),
-                            target, s.base, s.temperature))
+    load_state(
+        ExplainState(
+            tuple(s.classes[j] for j in keep), tuple(s.scores[j] for j in keep), target, s.base, s.temperature
+        )
+    )
 
 
 def take_step() -> None:
@@ -156,9 +187,18 @@ def apply_pasted() -> None:
         names, _ = unique_names(names)
         scores = [float(p) for p in parts]
         if any(abs(x) > SCORE_LIMIT for x in scores):
-            ss[INPUT_MSGS] = [f"Scores go from {-SCORE_LIMIT:g} to {SCORE_LIMIT:g}; larger ones were clamped."]
-        load_state(ExplainState(tuple(names), tuple(clamp_score(x) for x in scores),
-                                s.target if s.target < len(parts) else 0, s.base, s.temperature))
+            ss[INPUT_MSGS] = [
+                f"Scores go from {-SCORE_LIMIT:g} to {SCORE_LIMIT:g}; larger ones were clamped."
+            ]
+        load_state(
+            ExplainState(
+                tuple(names),
+                tuple(clamp_score(x) for x in scores),
+                s.target if s.target < len(parts) else 0,
+                s.base,
+                s.temperature,
+            )
+        )
 
 
 def _is_number(text: str) -> bool:
@@ -169,6 +209,7 @@ def _is_number(text: str) -> bool:
 
 
 # ---------------------------------------------------------------- maths for the page
+
 
 def gradients(s: ExplainState) -> dict[str, np.ndarray]:
     return {
@@ -189,8 +230,9 @@ def fmt(x: float) -> str:
 
 def as_text(df: pd.DataFrame) -> pd.DataFrame:
     """Numbers as the page prints them (4 decimals, inf, nan); cheaper to send than a Styler."""
-    return pd.DataFrame({c: [fmt(x) for x in df[c]] if df[c].dtype.kind == "f" else df[c] for c in df},
-                        index=df.index)
+    return pd.DataFrame(
+        {c: [fmt(x) for x in df[c]] if df[c].dtype.kind == "f" else df[c] for c in df}, index=df.index
+    )
 
 
 def md_text(text: str) -> str:
@@ -203,8 +245,10 @@ def md_table(df: pd.DataFrame) -> str:
     """A DataFrame as a Markdown table, numbers as the page prints them. One markdown
     element costs a fraction of an st.dataframe (no Arrow tables), on every rerun."""
     cols = [df.index.name or "", *df.columns]
-    rows = [[name, *(fmt(v) if isinstance(v, float) else str(v) for v in values)]
-            for name, values in zip(df.index, df.itertuples(index=False))]
+    rows = [
+        [name, *(fmt(v) if isinstance(v, float) else str(v) for v in values)]
+        for name, values in zip(df.index, df.itertuples(index=False))
+    ]
     head = "| " + " | ".join(md_text(c) for c in cols) + " |"
     rule = "|:---|" + "|".join("---:" if df[c].dtype.kind == "f" else ":---" for c in df.columns) + "|"
     body = ["| " + " | ".join(md_text(str(c)) for c in row) + " |" for row in rows]
@@ -230,19 +274,41 @@ def tex_name(name: str) -> str:
 
 # ---------------------------------------------------------------- rendering
 
+
 def class_rows(k: int) -> tuple[list[str], list[float]]:
     names, scores = [], []
     for i in range(k):
         c_name, c_slider, c_number, c_remove = st.columns([2, 3.5, 1.8, 0.9], vertical_alignment="bottom")
         name = c_name.text_input(f"Class {i + 1} name", key=f"name_{i}", max_chars=NAME_MAX)
         label = name.strip() or f"class {i + 1}"
-        c_slider.slider(f"score of {label}", -SCORE_LIMIT, SCORE_LIMIT, step=0.01, key=f"slider_{i}",
-                        on_change=on_slider, args=(i,))
-        score = c_number.number_input(f"exact score of {label}", -SCORE_LIMIT, SCORE_LIMIT, step=0.01,
-                                      format="%.4f", key=f"number_{i}", on_change=on_number, args=(i,),
-                                      label_visibility="hidden")
-        c_remove.button("✕", key=f"remove_{i}", help=f"Remove {label}",
-                        on_click=remove_class, args=(i,), disabled=k <= MIN_CLASSES)
+        c_slider.slider(
+            f"score of {label}",
+            -SCORE_LIMIT,
+            SCORE_LIMIT,
+            step=0.01,
+            key=f"slider_{i}",
+            on_change=on_slider,
+            args=(i,),
+        )
+        score = c_number.number_input(
+            f"exact score of {label}",
+            -SCORE_LIMIT,
+            SCORE_LIMIT,
+            step=0.01,
+            format="%.4f",
+            key=f"number_{i}",
+            on_change=on_number,
+            args=(i,),
+            label_visibility="hidden",
+        )
+        c_remove.button(
+            "✕",
+            key=f"remove_{i}",
+            help=f"Remove {label}",
+            on_click=remove_class,
+            args=(i,),
+            disabled=k <= MIN_CLASSES,
+        )
         names.append(name)
         scores.append(clamp_score(score if score is not None else ss[f"slider_{i}"]))
     return names, scores
@@ -251,8 +317,9 @@ def class_rows(k: int) -> tuple[list[str], list[float]]:
 def toolbar(k: int) -> None:
     c1, c2, c3 = st.columns([1.3, 1, 3])
     c1.button("Reset to the post's example", key="reset", on_click=reset, icon=":material/restart_alt:")
-    c2.button("Add a class", key="add_class", on_click=add_class, disabled=k >= MAX_CLASSES,
-              icon=":material/add:")
+    c2.button(
+        "Add a class", key="add_class", on_click=add_class, disabled=k >= MAX_CLASSES, icon=":material/add:"
+    )
     with c3.expander("Paste scores (e.g. a model's raw outputs)"):
         st.text_input("Scores, comma-separated", key="paste", placeholder="-3.44, 1.16, -0.81, 3.91")
         st.button("Use these scores", key="apply_paste", on_click=apply_pasted)
@@ -263,15 +330,23 @@ def options(names: list[str]) -> tuple[int, str, float]:
     if int(ss.get("target", 0)) >= k:
         ss["target"] = 0
     target = st.radio("True class", range(k), key="target", format_func=lambda i: names[i], horizontal=True)
-    base = st.radio("Log base of the loss", list(BASES), key="base", format_func=BASE_LABELS.get,
-                    horizontal=True)
-    st.caption("Natural log is the right one: the softmax is built from $e^{s}$, so "
-               r"$-\ln p_y = \ln\sum_j e^{s_j} - s_y$ and its gradient is exactly $p - \text{onehot}$; "
-               "log10 only divides the loss by ln 10 = 2.3026 (0.0709 / 2.3026 = 0.0308, the number "
-               "the post first printed), log2 gives bits.")
-    temperature = st.slider("Temperature T (softmax of s / T)", TEMPERATURE_MIN, TEMPERATURE_MAX,
-                            step=0.05, key="temperature",
-                            help="T < 1 sharpens the probabilities, T > 1 flattens them.")
+    base = st.radio(
+        "Log base of the loss", list(BASES), key="base", format_func=BASE_LABELS.get, horizontal=True
+    )
+    st.caption(
+        "Natural log is the right one: the softmax is built from $e^{s}$, so "
+        r"$-\ln p_y = \ln\sum_j e^{s_j} - s_y$ and its gradient is exactly $p - \text{onehot}$; "
+        "log10 only divides the loss by ln 10 = 2.3026 (0.0709 / 2.3026 = 0.0308, the number "
+        "the post first printed), log2 gives bits."
+    )
+    temperature = st.slider(
+        "Temperature T (softmax of s / T)",
+        TEMPERATURE_MIN,
+        TEMPERATURE_MAX,
+        step=0.05,
+        key="temperature",
+        help="T < 1 sharpens the probabilities, T > 1 flattens them.",
+    )
     return target, base, temperature
 
 
@@ -279,17 +354,26 @@ def post_table(s: ExplainState, table: sm.PostTable) -> None:
     e, p, nll = table.exp, table.probabilities, table.neg_log
     t = "" if s.temperature == 1 else "/T"
     log = {"e": "-ln p", "10": "-log10 p", "2": "-log2 p"}[s.base]
-    df = pd.DataFrame({"true class": ["✔" if i == s.target else "" for i in range(len(s.classes))],
-                       "score s": s.scores, f"exp(s{t})": e, "probability p": p, log: nll},
-                      index=pd.Index(s.classes, name="class"))
+    df = pd.DataFrame(
+        {
+            "true class": ["✔" if i == s.target else "" for i in range(len(s.classes))],
+            "score s": s.scores,
+            f"exp(s{t})": e,
+            "probability p": p,
+            log: nll,
+        },
+        index=pd.Index(s.classes, name="class"),
+    )
     # Numbers stay numbers (sortable, copyable), printed as fmt() prints them. A pandas
     # Styler (to colour the true class's row) cost 9 ms of every slider move; this 1.5 ms.
     config = {c: st.column_config.NumberColumn(format=column_format(df[c])) for c in df.columns[1:]}
     config["true class"] = st.column_config.TextColumn(width="small")
     st.dataframe(df, key="post_table", width="stretch", column_config=config)
     if not np.all(np.isfinite(e)):
-        st.caption(f"exp(s{t}) overflows to inf above 709.78; the probabilities are still exact because "
-                   "they are computed after subtracting the largest score (see the overflow tab).")
+        st.caption(
+            f"exp(s{t}) overflows to inf above 709.78; the probabilities are still exact because "
+            "they are computed after subtracting the largest score (see the overflow tab)."
+        )
 
 
 def column_format(values) -> str:
@@ -305,10 +389,14 @@ def formulas(s: ExplainState, table: sm.PostTable) -> None:
     over_t = "" if s.temperature == 1 else "/T"
     num, den, p = table.exp[s.target], table.exp.sum(), table.probabilities
     loss = table.neg_log[s.target]
-    st.latex(rf"p_{{\text{{{y}}}}} = \frac{{e^{{s_{{\text{{{y}}}}}{over_t}}}}}{{\sum_j e^{{s_j{over_t}}}}}"
-             rf" = \frac{{{tex_num(num)}}}{{{tex_num(den)}}} = {tex_num(p[s.target])}")
-    st.latex(rf"L = -{LOG_SYMBOL[s.base]} p_{{\text{{{y}}}}} = -{LOG_SYMBOL[s.base]} {tex_num(p[s.target])}"
-             rf" = {tex_num(loss)}")
+    st.latex(
+        rf"p_{{\text{{{y}}}}} = \frac{{e^{{s_{{\text{{{y}}}}}{over_t}}}}}{{\sum_j e^{{s_j{over_t}}}}}"
+        rf" = \frac{{{tex_num(num)}}}{{{tex_num(den)}}} = {tex_num(p[s.target])}"
+    )
+    st.latex(
+        rf"L = -{LOG_SYMBOL[s.base]} p_{{\text{{{y}}}}} = -{LOG_SYMBOL[s.base]} {tex_num(p[s.target])}"
+        rf" = {tex_num(loss)}"
+    )
 
 
 def headline(s: ExplainState, p: np.ndarray, loss: float) -> None:
@@ -333,57 +421,86 @@ def charts(s: ExplainState, p: np.ndarray, loss: float) -> None:
 def losses_tab(s: ExplainState) -> None:
     grads = gradients(s)
     ce = sm.cross_entropy(s.scores, s.target, BASES[s.base], s.temperature)
-    values = {"cross-entropy": ce, "hinge": sm.hinge_loss(s.scores, s.target),
-              "squared hinge": sm.squared_hinge_loss(s.scores, s.target)}
+    values = {
+        "cross-entropy": ce,
+        "hinge": sm.hinge_loss(s.scores, s.target),
+        "squared hinge": sm.squared_hinge_loss(s.scores, s.target),
+    }
     cols = st.columns(3)
     for col, (name, v) in zip(cols, values.items()):
         col.metric(name, fmt(v))
-    st.latex(r"L_{\text{CE}} = -\log p_y \qquad L_{\text{hinge}} = \sum_{j \ne y} \max(0, s_j - s_y + 1)"
-             r"\qquad \frac{\partial L_{\text{CE}}}{\partial s_j} = p_j - [j = y]")
+    st.latex(
+        r"L_{\text{CE}} = -\log p_y \qquad L_{\text{hinge}} = \sum_{j \ne y} \max(0, s_j - s_y + 1)"
+        r"\qquad \frac{\partial L_{\text{CE}}}{\partial s_j} = p_j - [j = y]"
+    )
     move = st.radio("Loss to descend", LOSS_NAMES, key="step_loss", horizontal=True)
     g = grads[move]
     arrows = ["↑ raise" if x < -1e-12 else "↓ lower" if x > 1e-12 else "· hold" for x in g]
-    df = pd.DataFrame({"score": s.scores, **{f"dL/ds {n}": grads[n] for n in LOSS_NAMES},
-                       f"move ({move})": arrows}, index=pd.Index(s.classes, name="class"))
+    df = pd.DataFrame(
+        {"score": s.scores, **{f"dL/ds {n}": grads[n] for n in LOSS_NAMES}, f"move ({move})": arrows},
+        index=pd.Index(s.classes, name="class"),
+    )
     st.markdown(md_table(df))
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
     c1.number_input("Learning rate", 0.01, 10.0, value=1.0, step=0.1, key="step_lr")
-    c2.button("Take one gradient step", key="step", on_click=take_step, icon=":material/south_east:",
-              help="scores <- scores - learning rate x gradient of the chosen loss")
-    st.caption("The hinge losses stop pushing once the true class wins by the margin of 1; "
-               "cross-entropy never stops: it always wants a little more probability on the true class.")
+    c2.button(
+        "Take one gradient step",
+        key="step",
+        on_click=take_step,
+        icon=":material/south_east:",
+        help="scores <- scores - learning rate x gradient of the chosen loss",
+    )
+    st.caption(
+        "The hinge losses stop pushing once the true class wins by the margin of 1; "
+        "cross-entropy never stops: it always wants a little more probability on the true class."
+    )
     st.plotly_chart(gradient_figure(s.classes, grads), key="chart_grad")
 
 
 def overflow_tab(s: ExplainState, p: np.ndarray) -> None:
-    st.markdown("Adding the same number **c** to every score changes nothing: "
-                r"$e^{s_j + c} / \sum_k e^{s_k + c} = e^{s_j} / \sum_k e^{s_k}$. "
-                "That is why we may subtract the largest score before exponentiating, and why we must: "
-                "a float64 $e^x$ overflows to inf above 709.78.")
+    st.markdown(
+        "Adding the same number **c** to every score changes nothing: "
+        r"$e^{s_j + c} / \sum_k e^{s_k + c} = e^{s_j} / \sum_k e^{s_k}$. "
+        "That is why we may subtract the largest score before exponentiating, and why we must: "
+        "a float64 $e^x$ overflows to inf above 709.78."
+    )
     c = st.number_input("Add c to every score", -1e5, 1e5, value=1000.0, step=100.0, key="shift")
     view = sm.overflow_view(np.asarray(s.scores) / s.temperature + c)
     z = "s" if s.temperature == 1 else "s/T"
-    df = pd.DataFrame({f"{z} + c": view.scores, "naive exp": view.naive_exp,
-                       "naive p": view.naive_probabilities, f"{z} + c - max": view.shifted,
-                       "stable exp": view.stable_exp, "stable p": view.stable_probabilities},
-                      index=pd.Index(s.classes, name="class"))
+    df = pd.DataFrame(
+        {
+            f"{z} + c": view.scores,
+            "naive exp": view.naive_exp,
+            "naive p": view.naive_probabilities,
+            f"{z} + c - max": view.shifted,
+            "stable exp": view.stable_exp,
+            "stable p": view.stable_probabilities,
+        },
+        index=pd.Index(s.classes, name="class"),
+    )
     st.dataframe(as_text(df), key="overflow_table", width="stretch")
     diff = float(np.max(np.abs(view.stable_probabilities - p)))
     if view.naive_broken:
-        st.error(f"Naive softmax broke (inf / inf = nan) with c = {c:g}; the max-subtracted form "
-                 f"still gives the same probabilities (largest difference {diff:.1e}).")
+        st.error(
+            f"Naive softmax broke (inf / inf = nan) with c = {c:g}; the max-subtracted form "
+            f"still gives the same probabilities (largest difference {diff:.1e})."
+        )
     else:
-        st.success(f"Both forms agree with c = {c:g}; the probabilities did not move "
-                   f"(largest difference {diff:.1e}). Try c = 1000.")
+        st.success(
+            f"Both forms agree with c = {c:g}; the probabilities did not move "
+            f"(largest difference {diff:.1e}). Try c = 1000."
+        )
 
 
 def topk_line(s: ExplainState) -> None:
     rank = sm.rank_of_target(s.scores, s.target)
     top1, top5 = sm.in_top_k(s.scores, s.target, 1), sm.in_top_k(s.scores, s.target, 5)
-    st.markdown(f"**{s.classes[s.target]}** ranks **{rank}** of {len(s.classes)}: "
-                f"top-1 {'correct' if top1 else 'wrong'}, top-5 {'correct' if top5 else 'wrong'}.",
-                help="The post's remark: on ImageNet a prediction counts as top-5 correct when the true "
-                     "label is among the five highest scores. With 5 classes or fewer, top-5 is always correct.")
+    st.markdown(
+        f"**{s.classes[s.target]}** ranks **{rank}** of {len(s.classes)}: "
+        f"top-1 {'correct' if top1 else 'wrong'}, top-5 {'correct' if top5 else 'wrong'}.",
+        help="The post's remark: on ImageNet a prediction counts as top-5 correct when the true "
+        "label is among the five highest scores. With 5 classes or fewer, top-5 is always correct.",
+    )
 
 
 def show_code() -> None:
@@ -408,8 +525,10 @@ def main() -> None:
     fill_widgets(ss[STATE])
     k = len(ss[STATE].classes)
     st.title("Explain: from scores to a loss")
-    st.caption("Drag a class's score and watch the post's table recompute: "
-               "exp(score), the probability, and the cross-entropy loss of the true class.")
+    st.caption(
+        "Drag a class's score and watch the post's table recompute: "
+        "exp(score), the probability, and the cross-entropy loss of the true class."
+    )
     toolbar(k)
     notice_box = st.container()
     left, right = st.columns([5, 4], gap="large")

@@ -1,7 +1,8 @@
 """Train: the post's Dogs vs Cats experiment, live, and a little beyond it.
 
-Thin: widgets in, core.model does the maths, core.train_charts draws.
+Thin: widgets in, core.model does the maths, core.charts.train draws.
 """
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from core import model as M
-from core import train_charts as charts
 from core import workers
+from core.charts import train as charts
 from core.dataset import DatasetError, load_dataset
 from core.model import TrainConfig, TrainingError
 from core.paths import cache_dir
@@ -42,8 +43,10 @@ def _progress_to(bar):
             return
         state["shown"] = now
         rate = (done - state["first"]) / max(now - state["t0"], 1e-9)
-        bar.progress(done / max(total, 1), text=(
-            f"Extracting colour histograms: {done:,} / {total:,} images ({rate:,.0f} images/s)"))
+        bar.progress(
+            done / max(total, 1),
+            text=(f"Extracting colour histograms: {done:,} / {total:,} images ({rate:,.0f} images/s)"),
+        )
 
     return report
 
@@ -54,8 +57,14 @@ def cached_training(root: str, fingerprint: str, config_items: tuple, name: str)
     # The bar lives inside the cached function so a cache hit replays it (emptied), not an error.
     bar = st.progress(0.0, text="Listing images...")
     try:  # in a worker process: other sessions' reruns do not wait while this one trains
-        return workers.run(M.train_folder, root, config, dataset_name=name,
-                           cache_dir=str(cache_dir()), progress=_progress_to(bar))
+        return workers.run(
+            M.train_folder,
+            root,
+            config,
+            dataset_name=name,
+            cache_dir=str(cache_dir()),
+            progress=_progress_to(bar),
+        )
     finally:  # also when training fails: its message replaces the bar
         bar.empty()
 
@@ -67,20 +76,36 @@ def parameters() -> TrainConfig:
     d = TrainConfig()
     with st.expander("Parameters (the post's defaults)", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
-        bins = c1.selectbox("Histogram bins (H x S x V)", BIN_CHOICES, key="bins",
-                            index=BIN_CHOICES.index(d.bins),
-                            format_func=lambda b: f"{b[0]} x {b[1]} x {b[2]} ({b[0] * b[1] * b[2]} features)")
-        fast = c1.toggle("Fast features (reduced JPEG decode)", value=d.fast, key="fast",
-                         help="Off: the post's exact features (full-size decode).")
+        bins = c1.selectbox(
+            "Histogram bins (H x S x V)",
+            BIN_CHOICES,
+            key="bins",
+            index=BIN_CHOICES.index(d.bins),
+            format_func=lambda b: f"{b[0]} x {b[1]} x {b[2]} ({b[0] * b[1] * b[2]} features)",
+        )
+        fast = c1.toggle(
+            "Fast features (reduced JPEG decode)",
+            value=d.fast,
+            key="fast",
+            help="Off: the post's exact features (full-size decode).",
+        )
         test_size = c2.slider("Test size", 0.1, 0.5, d.test_size, 0.05, key="test_size")
         split_seed = c2.number_input("Split seed", 0, 2**31 - 1, d.split_seed, key="split_seed")
         sgd_seed = c3.number_input("SGD seed", 0, 2**31 - 1, d.sgd_seed, key="sgd_seed")
         epochs = c3.slider("Epochs", 1, 50, d.epochs, key="epochs")
-        alpha = c4.select_slider("Regularisation alpha", ALPHAS, d.alpha, key="alpha",
-                                 format_func=lambda a: f"{a:.0e}")
+        alpha = c4.select_slider(
+            "Regularisation alpha", ALPHAS, d.alpha, key="alpha", format_func=lambda a: f"{a:.0e}"
+        )
         c4.caption("Loss: log loss (the softmax), with the hinge loss (Linear SVM) beside it.")
-    return TrainConfig(bins=tuple(bins), test_size=float(test_size), split_seed=int(split_seed),
-                       sgd_seed=int(sgd_seed), epochs=int(epochs), alpha=float(alpha), fast=bool(fast))
+    return TrainConfig(
+        bins=tuple(bins),
+        test_size=float(test_size),
+        split_seed=int(split_seed),
+        sgd_seed=int(sgd_seed),
+        epochs=int(epochs),
+        alpha=float(alpha),
+        fast=bool(fast),
+    )
 
 
 # -- training --------------------------------------------------------------------
@@ -107,9 +132,17 @@ def train(info, config: TrainConfig) -> dict | None:
         return None
     finally:
         lock.release()
-    run = {**out, "dataset": info.name, "path": root, "synthetic": bool(info.synthetic),
-           "config": config, "fingerprint": fp, "waited": waited, "beyond": None,
-           "seconds": time.perf_counter() - t0}
+    run = {
+        **out,
+        "dataset": info.name,
+        "path": root,
+        "synthetic": bool(info.synthetic),
+        "config": config,
+        "fingerprint": fp,
+        "waited": waited,
+        "beyond": None,
+        "seconds": time.perf_counter() - t0,
+    }
     _keep(run)
     return run
 
@@ -125,8 +158,10 @@ def _wait_for(lock) -> float | None:
         if waited > WAIT_SECONDS:
             note.empty()
             return None
-        note.info(f"Another session is training on this dataset: waiting ({waited:.0f} s), "
-                  "then its cached features are reused.")
+        note.info(
+            f"Another session is training on this dataset: waiting ({waited:.0f} s), "
+            "then its cached features are reused."
+        )
     note.empty()
     return time.perf_counter() - t0
 
@@ -149,11 +184,15 @@ def _keep(run: dict) -> None:
 def show(run: dict) -> None:
     post, hinge = run["post"], run["hinge"]
     if run["synthetic"]:
-        st.warning("Synthetic demo data: made-up coloured blobs generated by the app, not the "
-                   "post's Dogs vs Cats photos. These results say nothing about the real experiment.")
+        st.warning(
+            "Synthetic demo data: made-up coloured blobs generated by the app, not the "
+            "post's Dogs vs Cats photos. These results say nothing about the real experiment."
+        )
     if not Path(run["path"]).is_dir():
-        st.warning(f"The dataset **{run['dataset']}** has been removed from the data folder. "
-                   "These results and the saved model are kept; its thumbnails are gone.")
+        st.warning(
+            f"The dataset **{run['dataset']}** has been removed from the data folder. "
+            "These results and the saved model are kept; its thumbnails are gone."
+        )
     for note in post.notes:
         st.info(note)
     for note in run.get("cache_notes", ()):  # e.g. a full disk: training worked, the next run is slower
@@ -164,8 +203,10 @@ def show(run: dict) -> None:
     _headline(run)
     _reports(post, hinge)
     st.plotly_chart(charts.learning_curves_figure(run["curves"]), key="curves")
-    st.caption("Each point is the same run stopped after that many epochs (same seeds), "
-               "so the last point is the model reported above.")
+    st.caption(
+        "Each point is the same run stopped after that many epochs (same seeds), "
+        "so the last point is the model reported above."
+    )
     _confusion(post)
     _gaps(post)
     if len(post.classes) == 2:
@@ -186,13 +227,22 @@ def _headline(run: dict) -> None:
     st.subheader(f"Results on {run['dataset']}")
     c = st.columns(4)
     c[0].metric("Softmax (log loss) accuracy", f"{post.accuracy:.1%}")
-    c[1].metric("Linear SVM (hinge) accuracy", f"{hinge.accuracy:.1%}",
-                delta=f"{(hinge.accuracy - post.accuracy) * 100:+.1f} points", delta_color="off")
+    c[1].metric(
+        "Linear SVM (hinge) accuracy",
+        f"{hinge.accuracy:.1%}",
+        delta=f"{(hinge.accuracy - post.accuracy) * 100:+.1f} points",
+        delta_color="off",
+    )
     c[2].metric("Images (train / test)", f"{post.n_train:,} / {post.n_test:,}")
-    c[3].metric("Time to results", f"{run['seconds']:.2f} s", help=(
-        f"Of which features: {run['feature_seconds']:.2f} s. Each image's histogram is "
-        "extracted once, then read back from the disk cache; the same settings again "
-        "come straight from memory."))
+    c[3].metric(
+        "Time to results",
+        f"{run['seconds']:.2f} s",
+        help=(
+            f"Of which features: {run['feature_seconds']:.2f} s. Each image's histogram is "
+            "extracted once, then read back from the disk cache; the same settings again "
+            "come straight from memory."
+        ),
+    )
     st.caption("The post, on all 25,000 Kaggle images: 65% (softmax) vs 64% (Linear SVM).")
 
 
@@ -202,14 +252,24 @@ def _report_frame(result) -> pd.DataFrame:
 
 def _reports(post, hinge) -> None:
     left, right = st.columns(2)
-    for col, result, title in ((left, post, "Softmax: SGDClassifier(loss='log_loss')"),
-                               (right, hinge, "Linear SVM: SGDClassifier(loss='hinge')")):
+    for col, result, title in (
+        (left, post, "Softmax: SGDClassifier(loss='log_loss')"),
+        (right, hinge, "Linear SVM: SGDClassifier(loss='hinge')"),
+    ):
         col.markdown(f"**{title}** — accuracy {result.accuracy:.1%}")
         # Numbers stay numbers, printed as sklearn prints them (a pandas Styler doing the
         # same cost ~10 ms a table on every rerun).
-        col.dataframe(_report_frame(result), key=f"report_{result.config.loss}", column_config={
-            **{c: st.column_config.NumberColumn(format="%.2f") for c in ("precision", "recall", "f1-score")},
-            "support": st.column_config.NumberColumn(format="%d")})
+        col.dataframe(
+            _report_frame(result),
+            key=f"report_{result.config.loss}",
+            column_config={
+                **{
+                    c: st.column_config.NumberColumn(format="%.2f")
+                    for c in ("precision", "recall", "f1-score")
+                },
+                "support": st.column_config.NumberColumn(format="%d"),
+            },
+        )
         with col.expander("As the post prints it"):
             st.code(result.report_text, language=None)
 
@@ -217,8 +277,12 @@ def _reports(post, hinge) -> None:
 def _confusion(post) -> None:
     left, right = st.columns([2, 3])
     with left:
-        event = st.plotly_chart(charts.confusion_figure(post.confusion, post.classes),
-                                key="confusion", on_select="rerun", selection_mode="points")
+        event = st.plotly_chart(
+            charts.confusion_figure(post.confusion, post.classes),
+            key="confusion",
+            on_select="rerun",
+            selection_mode="points",
+        )
     _clicked_cell(event, post.classes)
     with right:
         st.markdown("**See the images in a cell** (click it, or choose it here)")
@@ -229,8 +293,10 @@ def _confusion(post) -> None:
         actual = a.selectbox("Actual", post.classes, key="cm_actual")
         predicted = p.selectbox("Predicted", post.classes, key="cm_predicted")
         rows = M.cell_rows(post, actual, predicted)
-        st.caption(f"{len(rows)} test images are {actual} and predicted {predicted}"
-                   + (" (showing 24)." if len(rows) > 24 else "."))
+        st.caption(
+            f"{len(rows)} test images are {actual} and predicted {predicted}"
+            + (" (showing 24)." if len(rows) > 24 else ".")
+        )
         _thumbnails(post, rows[:24])
 
 
@@ -261,8 +327,10 @@ def _thumbnails(post, rows) -> None:
 
 def _gaps(post) -> None:
     st.subheader("Probability gaps")
-    st.caption("As in the post: random images with each class's probability and the actual "
-               "label. The gap is the largest probability minus the next one.")
+    st.caption(
+        "As in the post: random images with each class's probability and the actual "
+        "label. The gap is the largest probability minus the next one."
+    )
     for part in ("train", "test"):
         key = f"gap_seed_{part}"
         st.session_state.setdefault(key, 0)
@@ -272,32 +340,43 @@ def _gaps(post) -> None:
         if button.button("Draw again", key=f"redraw_{part}"):
             st.session_state[key] += 1
         samples = M.sample_gaps(post, part, n=5, seed=st.session_state[key])
-        st.dataframe(_gap_frame(samples, post.classes), key=f"gaps_{part}", hide_index=True,
-                     column_config={"image": st.column_config.ImageColumn("image", width="small")})
+        st.dataframe(
+            _gap_frame(samples, post.classes),
+            key=f"gaps_{part}",
+            hide_index=True,
+            column_config={"image": st.column_config.ImageColumn("image", width="small")},
+        )
     gtr, gte = M.probability_gaps(post.proba_train), M.probability_gaps(post.proba_test)
     st.plotly_chart(charts.gap_distribution_figure(gtr, gte), key="gap_hist")
     st.caption(
         f"Mean gap: {gtr.mean():.2f} on training images, {gte.mean():.2f} on test images. "
         "A reader asked whether sampling from the training set flatters the model: the gaps "
-        "show how much more sure it is of images it was trained on.")
+        "show how much more sure it is of images it was trained on."
+    )
 
 
 def _gap_frame(samples, classes) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "image": M.thumbnail_data_uri(s["path"], 64) if s["path"] else None,
-        "file": Path(s["path"]).name if s["path"] else "",
-        "actual": s["actual"], "predicted": s["predicted"],
-        **{f"P({c})": round(s["probabilities"][c], 4) for c in classes},
-        "gap": round(s["gap"], 4),
-    } for s in samples])
+    return pd.DataFrame(
+        [
+            {
+                "image": M.thumbnail_data_uri(s["path"], 64) if s["path"] else None,
+                "file": Path(s["path"]).name if s["path"] else "",
+                "actual": s["actual"],
+                "predicted": s["predicted"],
+                **{f"P({c})": round(s["probabilities"][c], 4) for c in classes},
+                "gap": round(s["gap"], 4),
+            }
+            for s in samples
+        ]
+    )
 
 
 def _reliability(post) -> None:
     mean_p, observed, counts = M.reliability(post)
-    st.plotly_chart(charts.reliability_figure(mean_p, observed, counts, post.classes[1]),
-                    key="reliability")
-    st.caption("On the diagonal, a predicted 70% is right 70% of the time. "
-               "Few test images make each point noisy.")
+    st.plotly_chart(charts.reliability_figure(mean_p, observed, counts, post.classes[1]), key="reliability")
+    st.caption(
+        "On the diagonal, a predicted 70% is right 70% of the time. Few test images make each point noisy."
+    )
 
 
 def _beyond(run: dict) -> None:
@@ -306,41 +385,62 @@ def _beyond(run: dict) -> None:
         "Same features, same split. SGDClassifier's predict_proba with more than two classes "
         "normalises one-vs-rest sigmoids; LogisticRegression is a true softmax. Square roots "
         "(Hellinger) and a chi-squared feature map suit histograms better than raw counts. "
-        "On the full Kaggle set we measured about 63% (post's recipe), 66% (Hellinger) and 69% (chi2 map).")
+        "On the full Kaggle set we measured about 63% (post's recipe), 66% (Hellinger) and 69% (chi2 map)."
+    )
     if st.button("Compare", key="beyond"):
         try:
-            run["beyond"] = workers.run(M.compare_folder, run["path"], run["post"],
-                                        cache_dir=str(cache_dir()))
+            run["beyond"] = workers.run(
+                M.compare_folder, run["path"], run["post"], cache_dir=str(cache_dir())
+            )
         except (TrainingError, workers.WorkerError) as exc:
             st.error(f"Cannot compare: {exc}")
         except (DatasetError, OSError) as exc:
             st.error(f"Cannot compare: the dataset cannot be read any more ({exc}).")
     if run["beyond"]:
         variants = run["beyond"]
-        st.dataframe(pd.DataFrame([{"model": v.name, "what": v.what, "accuracy": v.accuracy,
-                                    "seconds": round(v.seconds, 3)} for v in variants]),
-                     key="beyond_table", hide_index=True,
-                     column_config={"accuracy": st.column_config.NumberColumn(format="percent")})
-        st.plotly_chart(charts.accuracy_comparison_figure(
-            [v.name for v in variants], [v.accuracy for v in variants], variants[0].accuracy),
-            key="beyond_chart")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"model": v.name, "what": v.what, "accuracy": v.accuracy, "seconds": round(v.seconds, 3)}
+                    for v in variants
+                ]
+            ),
+            key="beyond_table",
+            hide_index=True,
+            column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
+        )
+        st.plotly_chart(
+            charts.accuracy_comparison_figure(
+                [v.name for v in variants], [v.accuracy for v in variants], variants[0].accuracy
+            ),
+            key="beyond_chart",
+        )
 
 
 def _download(run: dict) -> None:
     model = run["post"].model
     saved = run.get("saved_to")
     st.subheader("The model")
-    st.caption("Kept for the Classify page in this session"
-               + (f", and saved as `{saved.name}` in the data folder's .models." if saved else "."))
-    st.download_button("Download the model (.npz)", model.to_bytes(), key="download_model",
-                       file_name=f"{run['dataset']}-softmax.npz", mime="application/octet-stream")
+    st.caption(
+        "Kept for the Classify page in this session"
+        + (f", and saved as `{saved.name}` in the data folder's .models." if saved else ".")
+    )
+    st.download_button(
+        "Download the model (.npz)",
+        model.to_bytes(),
+        key="download_model",
+        file_name=f"{run['dataset']}-softmax.npz",
+        mime="application/octet-stream",
+    )
 
 
 # -- the page --------------------------------------------------------------------
 
 st.title("Train: Dogs vs Cats, as in the post")
-st.caption("8x8x8 HSV colour histograms, a 75/25 split, SGDClassifier with the log loss "
-           "(a Softmax classifier): the post's softmax.py, run live on a folder of images.")
+st.caption(
+    "8x8x8 HSV colour histograms, a 75/25 split, SGDClassifier with the log loss "
+    "(a Softmax classifier): the post's softmax.py, run live on a folder of images."
+)
 
 info = pick_dataset()
 if info is not None:

@@ -1,12 +1,15 @@
+"""Fixtures every test folder shares: its own data and cache folders, clean Streamlit
+caches, the real Kaggle sample (when present), one chromium, a real app server."""
+
+from __future__ import annotations
+
 import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-KAGGLE_SAMPLE = Path(
-    os.environ.get("SOFTMAX_SAMPLE_DIR", ROOT.parent / "shared" / "data" / "kaggle-sample")
-)
+from harness.browser import launch_options
+from tests.support import KAGGLE_SAMPLE, Server, need_browser
 
 
 @pytest.fixture
@@ -41,19 +44,33 @@ def clear_streamlit_caches():
 
 @pytest.fixture(scope="session")
 def browser():
-    """One Debian chromium for the whole run: sync Playwright cannot start twice in a
-    process, so every folder's browser tests share this one (see tests/e2e/conftest.py)."""
-    from tests.e2e.conftest import CHROMIUM, _need_browser
-
-    _need_browser()
+    """One Debian chromium for the whole run (sync Playwright cannot start twice in a process)."""
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
-        )
+        b = pw.chromium.launch(**launch_options())
         yield b
         b.close()
+
+
+@pytest.fixture
+def app_server(isolated_dirs):
+    """A fresh server per test, with the test's own data dir and cache."""
+    server = Server(
+        {
+            "SOFTMAX_DATA_DIR": os.environ["SOFTMAX_DATA_DIR"],
+            "SOFTMAX_CACHE_DIR": os.environ["SOFTMAX_CACHE_DIR"],
+        }
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    ctx.close()

@@ -6,6 +6,7 @@ zip (key "dataset_zip"), or make the synthetic demo set. It returns the chosen
 `core.library.DatasetInfo`, or None when nothing is available. Users never type a
 server path: only folders inside SOFTMAX_DATA_DIR are offered.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,12 @@ from core import paths
 from core.archive import ArchiveError, ExtractReport, Limits
 from core.demo import make_demo_dataset
 from core.download import (
-    PETIMAGES_MB, PETIMAGES_NAME, DownloadError, fetch_petimages, partial_bytes, petimages_url,
+    PETIMAGES_MB,
+    PETIMAGES_NAME,
+    DownloadError,
+    fetch_petimages,
+    partial_bytes,
+    petimages_url,
 )
 from core.library import DatasetInfo, import_zip, list_datasets
 
@@ -75,7 +81,10 @@ def _select(infos: list[DatasetInfo]) -> DatasetInfo | None:
     if KEY not in st.session_state:
         st.session_state[KEY] = _default(infos).name
     name = st.selectbox(
-        "Dataset", list(by_name), format_func=lambda n: by_name[n].label, key=KEY,
+        "Dataset",
+        list(by_name),
+        format_func=lambda n: by_name[n].label,
+        key=KEY,
         help="Each folder in the data folder that holds images of two or more classes.",
     )
     return by_name[name]
@@ -134,8 +143,10 @@ def _download_tab(root: Path) -> None:
     if done and not there:
         st.caption(f"{done / 1e6:,.0f} MB were downloaded before: the button resumes from there.")
     clicked = st.button(
-        f"Download Kaggle Cats and Dogs (~{PETIMAGES_MB} MB)", key="download_petimages",
-        disabled=there, icon=":material/download:",
+        f"Download Kaggle Cats and Dogs (~{PETIMAGES_MB} MB)",
+        key="download_petimages",
+        disabled=there,
+        icon=":material/download:",
     )
     if there:
         st.caption(f"Already in the data folder as '{PETIMAGES_NAME}'.")
@@ -198,7 +209,9 @@ def _throttled(bar, every: float = 0.2):
 def _upload_tab(root: Path) -> None:
     limits = _limits_text()
     uploaded = st.file_uploader(
-        "A zip of a dataset", type=["zip"], key=UPLOAD_KEY,
+        "A zip of a dataset",
+        type=["zip"],
+        key=UPLOAD_KEY,
         help="Layouts: cat.0.jpg-style files, one folder per class, or PetImages/Cat|Dog.",
     )
     st.caption(

@@ -6,6 +6,7 @@ file on its own (its older pages-folder mode) when it is deep-linked before
 page would then miss this layout and the sidebar, and the sidebar would list
 file names. Every page calls `ensure_router()` first to put that right.
 """
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -24,8 +25,9 @@ def navigation():
         page_icon=":material/functions:",
         layout="wide",
     )
-    pages = [st.Page(path, title=title, icon=icon, default=(i == 0))
-             for i, (path, title, icon) in enumerate(PAGES)]
+    pages = [
+        st.Page(path, title=title, icon=icon, default=(i == 0)) for i, (path, title, icon) in enumerate(PAGES)
+    ]
     page = st.navigation(pages)
     st.session_state[_RAN] = True
     with st.sidebar:

@@ -1,4 +1,5 @@
 """The Classify page driven as a user does: upload files the test makes, read the answers."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,8 @@ from core.model_store import SavedModel
 from core.paths import models_dir
 from core.softmax import softmax
 from core.urlstate import decode_state
-from tests.app.conftest import open_page
-from tests.helpers import encode, make_kaggle_folder
+from harness.apptest import open_page
+from harness.images import encode, make_kaggle_folder
 from tests.unit.test_classify import GIF, fit, huge_png, photo, post_histogram
 
 
@@ -54,8 +55,13 @@ def test_uploads_get_probabilities_that_sum_to_one_and_equal_predict_proba(binar
         got = np.array([row["p(cat)"], row["p(dog)"]])
         assert got.sum() == pytest.approx(1.0)
         np.testing.assert_allclose(got, sklearn_proba(est, data), atol=1e-9)
-        np.testing.assert_allclose(got, model.predict_proba(post_histogram(
-            cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)))[0], atol=1e-12)
+        np.testing.assert_allclose(
+            got,
+            model.predict_proba(
+                post_histogram(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+            )[0],
+            atol=1e-12,
+        )
         assert row["most likely"] == ("cat" if got[0] > got[1] else "dog")
     assert at.get("download_button")[0].proto.label.startswith("Download the table")
 
@@ -71,7 +77,7 @@ def test_one_image_shows_its_answer_and_the_explain_table(binary):
     np.testing.assert_allclose(why["softmax p"], p, atol=1e-9)
     assert why["score W.x+b"].iloc[0] == 0  # softmax([0, z]) is the binary model's probability
     at.selectbox(key="true_0").set_value("cat").run()
-    loss = [m.value for m in at.markdown if "Cross-entropy loss" in m.value][0]
+    loss = next(m.value for m in at.markdown if "Cross-entropy loss" in m.value)
     assert "**cat**" in loss and f"{-np.log(p[0]):.4f}" in loss
 
 
@@ -91,22 +97,39 @@ def old_version_bytes(model: SavedModel) -> bytes:
     """The model as an earlier version of the app would have written it (format 0)."""
     import io
     import json
+
     header = {"format_version": 0, "classes": list(model.classes), "kind": model.kind}
     buf = io.BytesIO()
-    np.savez(buf, coef=model.coef, intercept=model.intercept,
-             header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+    np.savez(
+        buf,
+        coef=model.coef,
+        intercept=model.intercept,
+        header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+    )
     return buf.getvalue()
 
 
 def test_bad_files_each_get_a_message_and_the_rest_is_classified(binary):
     _, model = binary
     good = encode(photo("dog"))
-    at = upload(page_with(model), ("notes.jpg", b"just some text\n"), ("empty.jpg", b""),
-                ("cut.jpg", good[:300]), ("huge.png", huge_png()), ("anim.jpg", GIF), ("good.jpg", good))
+    at = upload(
+        page_with(model),
+        ("notes.jpg", b"just some text\n"),
+        ("empty.jpg", b""),
+        ("cut.jpg", good[:300]),
+        ("huge.png", huge_png()),
+        ("anim.jpg", GIF),
+        ("good.jpg", good),
+    )
     assert not at.exception
     errors = " | ".join(e.value for e in at.error)
-    for name, words in [("notes.jpg", "text"), ("empty.jpg", "empty"), ("cut.jpg", "corrupt"),
-                        ("huge.png", "20000 x 20000"), ("anim.jpg", "GIF")]:
+    for name, words in [
+        ("notes.jpg", "text"),
+        ("empty.jpg", "empty"),
+        ("cut.jpg", "corrupt"),
+        ("huge.png", "20000 x 20000"),
+        ("anim.jpg", "GIF"),
+    ]:
         assert re.search(rf"\*\*{re.escape(name)}\*\*: [^|]*{words}", errors), (name, errors)
     table = at.dataframe[0].value
     assert table.iloc[0]["file"] == "good.jpg" and table.iloc[0]["most likely"] == "dog"
@@ -224,4 +247,6 @@ def test_the_session_model_comes_first_then_saved_ones(binary):
     fit(bins=(4, 4, 4))[1].save(models_dir() / "saved.npz")
     at = page_with(model)
     options = at.selectbox(key="saved_model").options
-    assert options[0].startswith("The model trained on the Train page") and options[1].startswith("Saved: saved")
+    assert options[0].startswith("The model trained on the Train page") and options[1].startswith(
+        "Saved: saved"
+    )

@@ -1,4 +1,5 @@
 """The Train page's data sources, driven as a user would: pick, upload, download, demo."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import open_page
-from tests.helpers import encode, make_class_folders, make_image, make_kaggle_folder
+from harness.apptest import open_page
+from harness.images import encode, make_class_folders, make_image, make_kaggle_folder
 from tests.unit.test_download import Handler, Route, petimages_zip
 
 PAGE = "pages/train.py"

@@ -1,4 +1,5 @@
 """The Explain page as a user drives it: widgets by key, numbers as shown on screen."""
+
 import math
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from core import softmax as sm
 from core.urlstate import ExplainState, default_state, encode_state
-from tests.app.conftest import open_page
+from harness.apptest import open_page
 
 POST = list(default_state().scores)
 EXPLAIN = "pages/explain.py"
@@ -81,9 +82,10 @@ def test_out_of_range_number_stays_in_range(at):
     assert metric(at, "p(airplane)") == f"{sm.softmax([value] + POST[1:])[3]:.4f}"
 
 
-@pytest.mark.parametrize("base,label,expected", [("10", "loss, log10", "0.0308"),
-                                                 ("2", "loss, bits", "0.1023"),
-                                                 ("e", "loss, nats", "0.0709")])
+@pytest.mark.parametrize(
+    "base,label,expected",
+    [("10", "loss, log10", "0.0308"), ("2", "loss, bits", "0.1023"), ("e", "loss, nats", "0.0709")],
+)
 def test_log_base_changes_the_loss(at, base, label, expected):
     at.radio(key="base").set_value(base).run()
     ok(at)
@@ -192,11 +194,18 @@ def test_url_state_round_trips_into_a_new_session(at):
     at.radio(key="target").set_value(2).run()
     shown = (metric(at, "p(boat)"), metric(at, "loss, bits"))
     link = dict(at.query_params)
-    assert link == {"classes": "wolf,cat,boat,airplane", "scores": "2.5,1.16,-0.81,3.91",
-                    "target": "2", "base": "2", "temperature": "1.5"}
+    assert link == {
+        "classes": "wolf,cat,boat,airplane",
+        "scores": "2.5,1.16,-0.81,3.91",
+        "target": "2",
+        "base": "2",
+        "temperature": "1.5",
+    }
 
     from streamlit.testing.v1 import AppTest
-    from tests.app.conftest import APP
+
+    from harness.apptest import APP
+
     fresh = AppTest.from_file(APP, default_timeout=30)
     fresh.query_params = link
     fresh.run()
@@ -208,19 +217,27 @@ def test_url_state_round_trips_into_a_new_session(at):
 
 def open_link(params: dict) -> "AppTest":  # noqa: F821
     from streamlit.testing.v1 import AppTest
-    from tests.app.conftest import APP
+
+    from harness.apptest import APP
+
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params = params
     return ok(at.run())
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"scores": "nan,abc,1e308,3.91"}, "not a finite number"),
-    ({"classes": ",".join(f"c{i}" for i in range(11)), "scores": ",".join(["1"] * 11)}, "kept the first 10"),
-    ({"classes": "solo", "scores": "1"}, "at least 2"),
-    ({"classes": ",".join(f"c{i}" for i in range(10_000))}, "characters long"),
-    ({"classes": "a,a,b", "target": "9", "base": "x", "temperature": "-1"}, "both called 'a'"),
-])
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"scores": "nan,abc,1e308,3.91"}, "not a finite number"),
+        (
+            {"classes": ",".join(f"c{i}" for i in range(11)), "scores": ",".join(["1"] * 11)},
+            "kept the first 10",
+        ),
+        ({"classes": "solo", "scores": "1"}, "at least 2"),
+        ({"classes": ",".join(f"c{i}" for i in range(10_000))}, "characters long"),
+        ({"classes": "a,a,b", "target": "9", "base": "x", "temperature": "-1"}, "both called 'a'"),
+    ],
+)
 def test_broken_links_give_a_message_and_a_working_page(params, message):
     at = open_link(params)
     assert message in texts(at.warning)
@@ -304,10 +321,18 @@ def test_huge_temperature_effects_stay_finite(at):
 
 
 def test_names_with_markup_and_latex_and_off_grid_values_render():
-    at = open_link({"classes": "a%2Cb,<b>x</b>,$\\frac{1}{2}$,{}^_", "scores": "3.14159265,1,2,-49.99999",
-                    "temperature": "0.123"})
+    at = open_link(
+        {
+            "classes": "a%2Cb,<b>x</b>,$\\frac{1}{2}$,{}^_",
+            "scores": "3.14159265,1,2,-49.99999",
+            "temperature": "0.123",
+        }
+    )
     assert not at.warning
     assert list(post_table(at).index) == ["a,b", "<b>x</b>", "$\\frac{1}{2}$", "{}^_"]
     assert at.slider(key="temperature").value == 0.123
-    assert metric(at, "loss, nats") == f"{sm.cross_entropy([3.14159265, 1, 2, -49.99999], 3, temperature=0.123):.4f}"
+    assert (
+        metric(at, "loss, nats")
+        == f"{sm.cross_entropy([3.14159265, 1, 2, -49.99999], 3, temperature=0.123):.4f}"
+    )
     assert r"\times 10^{" in texts(at.latex)  # tiny probabilities in LaTeX's own notation

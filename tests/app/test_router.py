@@ -1,7 +1,8 @@
 """The router opens on Explain, and every page renders without an exception."""
+
 import pytest
 
-from tests.app.conftest import open_page
+from harness.apptest import open_page
 
 
 def test_router_opens_on_the_explain_page_with_the_shared_sidebar():
@@ -11,11 +12,14 @@ def test_router_opens_on_the_explain_page_with_the_shared_sidebar():
     assert "Softmax Classifiers Explained" in at.sidebar.caption[0].value
 
 
-@pytest.mark.parametrize("page,title", [
-    ("pages/explain.py", "Explain"),
-    ("pages/train.py", "Train"),
-    ("pages/classify.py", "Classify"),
-])
+@pytest.mark.parametrize(
+    "page,title",
+    [
+        ("pages/explain.py", "Explain"),
+        ("pages/train.py", "Train"),
+        ("pages/classify.py", "Classify"),
+    ],
+)
 def test_every_page_renders(page, title):
     at = open_page(page)
     assert not at.exception, [e.value for e in at.exception]

@@ -1,4 +1,5 @@
 """The Train page, driven as a user does: pick a dataset, train, read the results."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,8 @@ from core.dataset import load_dataset
 from core.features import extract_features
 from core.model_store import SavedModel
 from core.paths import data_dir, models_dir
-from tests.app.conftest import open_page
-from tests.helpers import make_kaggle_folder, write_image
+from harness.apptest import open_page
+from harness.images import make_kaggle_folder, write_image
 
 PAGE = "pages/train.py"
 
@@ -57,8 +58,9 @@ def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25, fast=True, 
     tr_X, te_X, tr_y, te_y = train_test_split(feats.X, y, test_size=test_size, random_state=42)
     clf = SGDClassifier(loss=loss, random_state=967, max_iter=epochs, tol=None).fit(tr_X, tr_y)
     pred = clf.predict(te_X)
-    return classification_report(te_y, pred, target_names=le.classes_, output_dict=True), \
-        accuracy_score(te_y, pred)
+    return classification_report(te_y, pred, target_names=le.classes_, output_dict=True), accuracy_score(
+        te_y, pred
+    )
 
 
 def _assert_table_is_report(table, report):
@@ -112,7 +114,7 @@ def test_gaps_tables_show_five_images_with_their_probabilities_and_redraw():
         assert row["gap"] == pytest.approx(abs(row["P(cat)"] - row["P(dog)"]), abs=1e-3)
         assert row["image"].startswith("data:image/jpeg;base64,")
     at.button(key="redraw_train").click().run()
-    again = [d.value for d in at.dataframe if "gap" in d.value.columns][0]
+    again = next(d.value for d in at.dataframe if "gap" in d.value.columns)
     assert list(again["file"]) != list(train["file"])
 
 
@@ -169,8 +171,7 @@ def test_confusion_cell_choice_lists_those_images():
     at.selectbox(key="cm_actual").set_value("cat").run()
     at.selectbox(key="cm_predicted").set_value("cat").run()
     cm = at.session_state["train_run"]["post"].confusion
-    assert any(c.value.startswith(f"{cm[0, 0]} test images are cat and predicted cat")
-               for c in at.caption)
+    assert any(c.value.startswith(f"{cm[0, 0]} test images are cat and predicted cat") for c in at.caption)
 
 
 def test_beyond_the_post_compares_on_demand():

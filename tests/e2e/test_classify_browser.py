@@ -1,4 +1,5 @@
 """A real browser: open Classify, choose images in the file chooser, read the answer."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,8 @@ import pytest
 from core.model_store import SavedModel
 from core.paths import models_dir
 from core.urlstate import decode_state
-from tests.e2e.conftest import ARTIFACTS, wait_idle
-from tests.helpers import encode
+from harness.images import encode
+from tests.support import ARTIFACTS, wait_idle
 from tests.unit.test_classify import fit, photo, post_histogram
 
 pytestmark = pytest.mark.e2e
@@ -31,8 +32,11 @@ def open_classify(page, app_server):
 
 def choose_files(page, files):
     page.locator(UPLOAD_INPUT).first.set_input_files(
-        [{"name": n, "mimeType": "image/jpeg" if n.endswith(".jpg") else "image/png", "buffer": b}
-         for n, b in files])
+        [
+            {"name": n, "mimeType": "image/jpeg" if n.endswith(".jpg") else "image/png", "buffer": b}
+            for n, b in files
+        ]
+    )
     wait_idle(page)
     page.get_by_text(re.compile(r"with probability|not sure")).first.wait_for()
     wait_idle(page)

@@ -1,4 +1,5 @@
 """A real browser: the empty data folder's demo, a zip upload, and the download button."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, wait_idle
-from tests.helpers import encode, make_image
+from harness.images import encode, make_image
+from tests.support import ARTIFACTS, wait_idle
 from tests.unit.test_download import Handler, Route, petimages_zip
 
 pytestmark = pytest.mark.e2e

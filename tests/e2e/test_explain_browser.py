@@ -1,4 +1,5 @@
 """A real browser: open Explain, move the airplane score, see the new probability."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
@@ -7,7 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core import softmax as sm
-from tests.e2e.conftest import ARTIFACTS, wait_idle
+from tests.support import ARTIFACTS, wait_idle
 
 pytestmark = pytest.mark.e2e
 POST = [-3.44, 1.16, -0.81, 3.91]
@@ -33,8 +34,10 @@ def test_explain_journey(page, app_server):
 
     # The slider: a keyboard step of 0.01, as a user with arrow keys.
     thumb = page.get_by_role("slider", name="score of airplane")
-    moved = "() => [...document.querySelectorAll('[data-testid=stMetric]')]" \
-            ".some(m => m.innerText.includes('p(airplane)') && !m.innerText.includes('0.4257'))"
+    moved = (
+        "() => [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".some(m => m.innerText.includes('p(airplane)') && !m.innerText.includes('0.4257'))"
+    )
     for _ in range(3):  # a key press can land while the thumb is still taking focus: retry
         thumb.focus()
         thumb.press("ArrowRight")

@@ -1,7 +1,8 @@
 """Deep links on a fresh server go through the router (not Streamlit's pages-folder mode)."""
+
 import pytest
 
-from tests.e2e.conftest import wait_idle
+from tests.support import wait_idle
 
 pytestmark = pytest.mark.e2e
 

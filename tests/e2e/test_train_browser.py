@@ -1,4 +1,5 @@
 """A real browser: open Train, pick a dataset, train, read the report."""
+
 from __future__ import annotations
 
 import os
@@ -7,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, wait_idle
-from tests.helpers import make_kaggle_folder
+from harness.images import make_kaggle_folder
+from tests.support import ARTIFACTS, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def test_train_journey(page, app_server):
     make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "pets", per_class=16)
-    make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "birds", per_class=8,
-                       classes=("bird", "dog"))
+    make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "birds", per_class=8, classes=("bird", "dog"))
     page.goto(app_server.url + "/train")
     wait_idle(page)
 

@@ -1,7 +1,6 @@
-"""Fixtures for the reliability suite: a real server we can SIGKILL, and a slow HTTP mirror.
+"""Fixtures for the reliability suite: a real server we can SIGKILL, a slow HTTP mirror,
+a tiny disk. The browser, the app server and the page come from tests/conftest.py."""
 
-The browser, the page and wait_idle come from tests/e2e/conftest.py.
-"""
 from __future__ import annotations
 
 import os
@@ -14,9 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.e2e.conftest import (  # noqa: F401 - fixtures re-exported for this folder
-    Server, app_server, page, wait_idle,
-)
+from tests.support import Server
 
 
 class KillableServer(Server):
@@ -61,11 +58,13 @@ def start_server():
     started: list[KillableServer] = []
 
     def start(**extra_env) -> KillableServer:
-        server = KillableServer({
-            "SOFTMAX_DATA_DIR": os.environ["SOFTMAX_DATA_DIR"],
-            "SOFTMAX_CACHE_DIR": os.environ["SOFTMAX_CACHE_DIR"],
-            **extra_env,
-        })
+        server = KillableServer(
+            {
+                "SOFTMAX_DATA_DIR": os.environ["SOFTMAX_DATA_DIR"],
+                "SOFTMAX_CACHE_DIR": os.environ["SOFTMAX_CACHE_DIR"],
+                **extra_env,
+            }
+        )
         started.append(server)
         return server
 
@@ -96,7 +95,7 @@ class SlowHandler(BaseHTTPRequestHandler):
         step = 32 * 1024
         try:
             for i in range(0, len(body), step):
-                self.wfile.write(body[i:i + step])
+                self.wfile.write(body[i : i + step])
                 if srv.rate:
                     time.sleep(step / srv.rate)
         except (BrokenPipeError, ConnectionResetError):
@@ -121,34 +120,10 @@ def tiny_disk(tmp_path):
     mnt.mkdir()
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("needs root to mount a tmpfs for the full-disk tests")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
-
-
-def open_session(browser, url: str, page: str | None = None, timeout: float = 60_000):
-    """A new browser context (a new Streamlit session) opened at the app's address, then
-    switched to `page` through the sidebar, as a student arriving from a shared link does."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(timeout)
-    pg.goto(url)
-    pg.get_by_test_id("stMetric").first.wait_for()  # the Explain page has drawn
-    wait_idle(pg)
-    if page:
-        go(pg, page)
-    return pg
-
-
-def go(pg, page: str) -> None:
-    """Switch page through the sidebar (a reload would start a new session)."""
-    pg.get_by_test_id("stSidebarNav").get_by_role("link", name=page).click()
-    wait_idle(pg)
-    if page == "Train":
-        pg.get_by_role("combobox", name="Dataset").wait_for()
-        wait_idle(pg)

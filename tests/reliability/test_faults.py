@@ -6,6 +6,7 @@ worker; tests/unit/test_download.py drops connections. Here the whole `streamlit
 the server is restarted on the same folders, and a new session carries on. The full
 disk is a real tmpfs of a few hundred KB (skipped where it cannot be mounted).
 """
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,8 @@ import pytest
 from core.dataset import load_dataset
 from core.feature_cache import FeatureCache, file_key
 from core.features import extract_features
-from tests.helpers import encode, make_image, make_kaggle_folder
-from tests.reliability.conftest import open_session, wait_idle
+from harness.images import encode, make_image, make_kaggle_folder
+from tests.support import open_session, wait_idle
 
 BIG = (600, 800)  # a photo big enough to decode slowly, so the kill lands mid-run
 N_PER_CLASS = 1300
@@ -60,8 +61,7 @@ def _chunks(cache: Path) -> list[Path]:
 
 
 @pytest.mark.e2e
-def test_server_killed_during_feature_extraction_resumes_from_its_cache(
-        browser, start_server, tmp_path):
+def test_server_killed_during_feature_extraction_resumes_from_its_cache(browser, start_server, tmp_path):
     data, cache = Path(os.environ["SOFTMAX_DATA_DIR"]), Path(os.environ["SOFTMAX_CACHE_DIR"])
     pets = _big_dataset(data / "pets")
     paths = load_dataset(pets).paths
@@ -131,8 +131,7 @@ def _open_download_tab(pg) -> None:
 
 
 @pytest.mark.e2e
-def test_server_killed_during_a_download_resumes_from_the_part_file(
-        browser, start_server, slow_mirror):
+def test_server_killed_during_a_download_resumes_from_the_part_file(browser, start_server, slow_mirror):
     data = Path(os.environ["SOFTMAX_DATA_DIR"])
     make_kaggle_folder(data / "pets", per_class=4)  # so the page has something to show
     slow_mirror.body, slow_mirror.rate = _petimages_zip(), 1_000_000  # ~4 MB at 1 MB/s
@@ -201,15 +200,16 @@ def _texts(elements) -> str:
 
 
 def test_full_data_disk_during_a_zip_import_is_a_clear_message(tiny_disk, monkeypatch):
-    from tests.app.conftest import open_page
+    from harness.apptest import open_page
 
     data = _full_data_dir(tiny_disk, monkeypatch)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # 400 KB of real images
         for cls, colour in (("cat", (30, 60, 200)), ("dog", (200, 120, 30))):
             for i in range(4):
-                zf.writestr(f"{cls}/{i}.png", encode(make_image(colour, size=(160, 200), noise=120,
-                                                                seed=i), ".png"))
+                zf.writestr(
+                    f"{cls}/{i}.png", encode(make_image(colour, size=(160, 200), noise=120, seed=i), ".png")
+                )
     at = open_page("pages/train.py")
     at.file_uploader(key="dataset_zip").upload("big.zip", buf.getvalue(), "application/zip").run()
     assert not at.exception
@@ -219,7 +219,7 @@ def test_full_data_disk_during_a_zip_import_is_a_clear_message(tiny_disk, monkey
 
 
 def test_full_data_disk_during_a_download_keeps_a_resumable_part(tiny_disk, monkeypatch, slow_mirror):
-    from tests.app.conftest import open_page
+    from harness.apptest import open_page
 
     data = _full_data_dir(tiny_disk, monkeypatch)
     slow_mirror.body = _petimages_zip(pad_mb=1)
@@ -234,7 +234,7 @@ def test_full_data_disk_during_a_download_keeps_a_resumable_part(tiny_disk, monk
 
 
 def test_full_cache_disk_while_training_says_so_and_still_trains(tiny_disk, monkeypatch, tmp_path):
-    from tests.app.conftest import open_page
+    from harness.apptest import open_page
 
     make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "pets", per_class=300)
     monkeypatch.setenv("SOFTMAX_CACHE_DIR", str(tiny_disk))

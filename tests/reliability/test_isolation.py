@@ -8,6 +8,7 @@ By design the data folder is shared (datasets, and models saved to data/.models 
 offered to everyone as "Saved: ..."): see the README's Security section. What must stay private is
 session state: the model trained in a session, its results, uploads and URL state.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.helpers import CLASS_COLORS, encode, make_image, make_kaggle_folder
-from tests.reliability.conftest import go as _go
-from tests.reliability.conftest import open_session, wait_idle
+from harness.images import CLASS_COLORS, encode, make_image, make_kaggle_folder
+from tests.support import go as _go
+from tests.support import open_session, wait_idle
 
 pytestmark = pytest.mark.e2e
 SESSION_MODEL = "The model trained on the Train page in this session"
@@ -28,7 +29,8 @@ SESSION_MODEL = "The model trained on the Train page in this session"
 def _upload_photo(pg, name: str, colour) -> None:
     uploader = pg.get_by_test_id("stFileUploader").filter(has_text="Images to classify")
     uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        {"name": name, "mimeType": "image/png", "buffer": encode(make_image(colour), ".png")})
+        {"name": name, "mimeType": "image/png", "buffer": encode(make_image(colour), ".png")}
+    )
     wait_idle(pg)
     pg.get_by_text(name).first.wait_for()
 

@@ -8,6 +8,7 @@ box); the script reports it. SOFTMAX_LOAD_FULL=1 also runs the full load as a te
 (marked `load`). The script runs in its own process: its asyncio Playwright cannot share
 a process with the suite's sync Playwright.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,28 +18,45 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.e2e.conftest import _need_browser
+from tests.support import ROOT
+from tests.support import need_browser as _need_browser
 
 pytestmark = pytest.mark.e2e
-SCRIPT = ROOT / "bench" / "load_test.py"
 
 
 def _run(tmp_path, *args: str, timeout: float) -> tuple[dict, str]:
     out = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--json", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "SOFTMAX_SAMPLE_DIR": os.environ.get(
-                              "SOFTMAX_SAMPLE_DIR", str(ROOT.parent / "shared" / "data" / "kaggle-sample"))})
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.load_test", *args, "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={
+            **os.environ,
+            "SOFTMAX_SAMPLE_DIR": os.environ.get(
+                "SOFTMAX_SAMPLE_DIR", str(ROOT.parent / "shared" / "data" / "kaggle-sample")
+            ),
+        },
+    )
     assert out.exists(), proc.stdout + proc.stderr
     return json.loads(out.read_text()), proc.stdout
 
 
 def test_six_sessions_and_two_trainers_run_without_errors(kaggle_sample, tmp_path):
     _need_browser()
-    report, text = _run(tmp_path, "--sessions", "6", "--duration", "15", "--think", "0.5",
-                        "--trainer-client", "browser",
-                        timeout=240)
+    report, text = _run(
+        tmp_path,
+        "--sessions",
+        "6",
+        "--duration",
+        "15",
+        "--think",
+        "0.5",
+        "--trainer-client",
+        "browser",
+        timeout=240,
+    )
     print(text)
     assert report["errors"] == 0, report["error_samples"]
     assert report["reruns"] >= 6 * 3  # every session kept getting answers
@@ -47,9 +65,10 @@ def test_six_sessions_and_two_trainers_run_without_errors(kaggle_sample, tmp_pat
 
 
 @pytest.mark.load
-@pytest.mark.skipif(os.environ.get("SOFTMAX_LOAD_FULL") != "1",
-                    reason="the full load run takes minutes: set SOFTMAX_LOAD_FULL=1 "
-                           "or run python bench/load_test.py")
+@pytest.mark.skipif(
+    os.environ.get("SOFTMAX_LOAD_FULL") != "1",
+    reason="the full load run takes minutes: set SOFTMAX_LOAD_FULL=1 or run python bench/load_test.py",
+)
 def test_full_load_meets_the_target(kaggle_sample, tmp_path):
     _need_browser()
     report, text = _run(tmp_path, timeout=900)

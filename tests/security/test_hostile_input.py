@@ -12,6 +12,7 @@ hostile file and class names (markup, traversal, length); absurd query parameter
 every page; symlinks and Windows-style escapes in an uploaded zip; an upload over the
 per-widget limit. The last group runs in a real browser against `streamlit run`.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,9 +28,10 @@ import numpy as np
 import pytest
 
 from core.urlstate import MAX_CLASSES
-from tests.app.conftest import APP, open_page
-from tests.helpers import CLASS_COLORS, encode, make_class_folders, make_image, make_kaggle_folder
-from tests.security.conftest import classify_page, wait_idle
+from harness.apptest import APP, open_page
+from harness.images import CLASS_COLORS, encode, make_class_folders, make_image, make_kaggle_folder
+from tests.security.conftest import classify_page
+from tests.support import wait_idle
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-DATA-DIR"
 
@@ -59,6 +61,7 @@ def outside(tmp_path) -> Path:
 
 
 # ---------------------------------------------------------------- dataset names and paths
+
 
 def _option_names(at) -> list[str]:
     return [o.split(" — ")[0] for o in at.selectbox(key="dataset").options]
@@ -99,7 +102,7 @@ def jpeg_claiming(w: int, h: int) -> bytes:
     """A JPEG whose frame header claims w x h pixels (a decompression bomb's header)."""
     real = encode(make_image(size=(16, 16)))
     i = real.index(b"\xff\xc0")
-    return real[: i + 5] + struct.pack(">HH", h, w) + real[i + 9:]
+    return real[: i + 5] + struct.pack(">HH", h, w) + real[i + 9 :]
 
 
 def png_claiming(w: int, h: int) -> bytes:
@@ -128,8 +131,12 @@ LIARS = {
     "nul.bmp": bytes(4096),
 }
 NAMES = {  # hostile names on a good image: shown as text, nothing written anywhere
-    "../../../../etc/passwd.jpg", "<img src=x onerror=alert(1)>.jpg", "[click](javascript:alert(1)).jpg",
-    "$\\href{javascript:alert(1)}{x}$.jpg", "x" * 3000 + ".jpg", "..\\..\\win.ini.jpg",
+    "../../../../etc/passwd.jpg",
+    "<img src=x onerror=alert(1)>.jpg",
+    "[click](javascript:alert(1)).jpg",
+    "$\\href{javascript:alert(1)}{x}$.jpg",
+    "x" * 3000 + ".jpg",
+    "..\\..\\win.ini.jpg",
 }  # (a NUL in a name cannot come from a browser; Streamlit's own upload state refuses it)
 
 
@@ -167,8 +174,13 @@ def test_hostile_file_names_are_only_shown(tmp_path, data):
 
 
 ABSURD = [
-    {"classes": "../../etc/passwd,..%2F..%2Fetc%2Fshadow,%00,<script>alert(1)</script>",
-     "scores": "nan,inf,-inf,1e308", "target": "-1", "base": "../../etc", "temperature": "nan"},
+    {
+        "classes": "../../etc/passwd,..%2F..%2Fetc%2Fshadow,%00,<script>alert(1)</script>",
+        "scores": "nan,inf,-inf,1e308",
+        "target": "-1",
+        "base": "../../etc",
+        "temperature": "nan",
+    },
     {"classes": ",".join(f"c{i}" for i in range(10_000)), "scores": ",".join(["1"] * 10_000)},
     {"classes": "x" * 100_000, "scores": "1e308,-1e308", "target": "1e308", "temperature": "1e308"},
     {"classes": "a,b", "scores": "1,2", "target": "0x1", "temperature": "-0", "base": "e" * 5000},
@@ -210,10 +222,12 @@ def test_hostile_links_on_every_page_in_a_real_browser(page, app_server, data, o
     alerts = _dialogs(page)
     evil = quote("../../etc/passwd,<img src=x onerror=alert(1)>,%00", safe=",")
     many = ",".join(f"c{i}" for i in range(10_000))  # ~59 KB of URL
-    for path in (f"/?classes={evil}&scores=nan,1e308,-inf&target=99999&temperature=-inf&base=..",
-                 f"/?classes={many}",
-                 "/train?dataset=..%2Foutside%2Fsecret-set&path=/etc/passwd&dataset=linked",
-                 "/classify?model=..%2F..%2F.models%2Fx&file=/etc/passwd"):
+    for path in (
+        f"/?classes={evil}&scores=nan,1e308,-inf&target=99999&temperature=-inf&base=..",
+        f"/?classes={many}",
+        "/train?dataset=..%2Foutside%2Fsecret-set&path=/etc/passwd&dataset=linked",
+        "/classify?model=..%2F..%2F.models%2Fx&file=/etc/passwd",
+    ):
         page.goto(app_server.url + path)
         page.get_by_test_id("stSidebarNav").wait_for()
         wait_idle(page)
@@ -226,11 +240,10 @@ def test_hostile_links_on_every_page_in_a_real_browser(page, app_server, data, o
 
 
 @pytest.mark.e2e
-def test_zip_with_symlinks_and_windows_escapes_uploaded_in_a_real_browser(page, app_server, data,
-                                                                         tmp_path):
+def test_zip_with_symlinks_and_windows_escapes_uploaded_in_a_real_browser(page, app_server, data, tmp_path):
     make_kaggle_folder(data / "pets", per_class=4)
     link = zipfile.ZipInfo("cat/link.jpg")
-    link.external_attr = (0o120777 << 16)  # a symlink member pointing at /etc/passwd
+    link.external_attr = 0o120777 << 16  # a symlink member pointing at /etc/passwd
     zpath = tmp_path / "sneaky.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
         zf.writestr(link, "/etc/passwd")
@@ -274,10 +287,12 @@ def test_an_upload_over_the_widget_limit_is_refused_and_the_page_works(page, app
     # The page still classifies, with hostile names shown as text.
     photos = page.get_by_test_id("stFileUploader").filter(has_text="Images to classify")
     png = encode(make_image(), ".png")
-    photos.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([
-        {"name": "<img src=x onerror=alert(1)>.png", "mimeType": "image/png", "buffer": png},
-        {"name": "[click](javascript:alert(1)).png", "mimeType": "image/png", "buffer": png},
-    ])
+    photos.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        [
+            {"name": "<img src=x onerror=alert(1)>.png", "mimeType": "image/png", "buffer": png},
+            {"name": "[click](javascript:alert(1)).png", "mimeType": "image/png", "buffer": png},
+        ]
+    )
     wait_idle(page)
     page.get_by_text("2 images, most confident first").wait_for()
     assert page.locator("a[href^='javascript']").count() == 0

@@ -5,6 +5,7 @@ images and a shared data folder, so: (1) no source file may call a loader that c
 unpickle, and (2) a malicious pickle offered in every place a file comes in is refused
 without running. The payload here only creates a marker file, which must never appear.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,18 +17,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.app.conftest import open_page
-from tests.conftest import ROOT
-from tests.helpers import make_kaggle_folder
+from harness.apptest import open_page
+from harness.images import make_kaggle_folder
 from tests.security.conftest import classify_page
+from tests.support import ROOT
 
-APP_SOURCES = [ROOT / "softmax.py", ROOT / "streamlit_app.py",
-               *sorted((ROOT / "core").rglob("*.py")), *sorted((ROOT / "pages").rglob("*.py")),
-               *sorted((ROOT / "ui").rglob("*.py"))]
+APP_SOURCES = [
+    ROOT / "softmax.py",
+    ROOT / "streamlit_app.py",
+    *sorted((ROOT / "core").rglob("*.py")),
+    *sorted((ROOT / "pages").rglob("*.py")),
+    *sorted((ROOT / "ui").rglob("*.py")),
+]
 PICKLING_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "shelve", "marshal"}
 UNSAFE_CALLS = {  # (module alias or object, attribute) that unpickle or may
-    ("joblib", "load"), ("torch", "load"), ("pd", "read_pickle"), ("pandas", "read_pickle"),
-    ("yaml", "load"), ("yaml", "unsafe_load"), ("jsonpickle", "decode"),
+    ("joblib", "load"),
+    ("torch", "load"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("yaml", "load"),
+    ("yaml", "unsafe_load"),
+    ("jsonpickle", "decode"),
 }
 
 
@@ -43,8 +53,9 @@ def _problems(path: Path) -> list[str]:
     for node in ast.walk(tree):
         where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Import):
-            out += [f"{where} imports {a.name}" for a in node.names
-                    if a.name.split(".")[0] in PICKLING_MODULES]
+            out += [
+                f"{where} imports {a.name}" for a in node.names if a.name.split(".")[0] in PICKLING_MODULES
+            ]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PICKLING_MODULES:
             out.append(f"{where} imports from {node.module}")
         elif isinstance(node, ast.Call):
@@ -72,9 +83,11 @@ def test_no_source_file_can_unpickle():
 
 def test_the_scanner_catches_what_it_looks_for(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("import pickle\nimport numpy as np\nimport joblib\n"
-                   "np.load('x')\nnp.load('x', allow_pickle=True)\njoblib.load('m')\n"
-                   "from dill import loads\n@st.cache_data(persist='disk')\ndef f(): pass\n")
+    bad.write_text(
+        "import pickle\nimport numpy as np\nimport joblib\n"
+        "np.load('x')\nnp.load('x', allow_pickle=True)\njoblib.load('m')\n"
+        "from dill import loads\n@st.cache_data(persist='disk')\ndef f(): pass\n"
+    )
     found = _problems_at(bad)
     assert len(found) == 7, found
 
@@ -153,9 +166,9 @@ def test_a_pickle_uploaded_as_an_image_or_a_dataset_zip_is_refused(marker, tmp_p
 
 
 def test_a_pickle_planted_in_the_feature_cache_is_discarded(marker):
+    from core.dataset import load_dataset
     from core.feature_cache import FeatureCache
     from core.features import extract_features
-    from core.dataset import load_dataset
 
     pets = make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "pets", per_class=4)
     cache = Path(os.environ["SOFTMAX_CACHE_DIR"])

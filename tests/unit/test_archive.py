@@ -1,4 +1,5 @@
 """core.archive.safe_extract_zip against the zips a stranger could upload."""
+
 from __future__ import annotations
 
 import io
@@ -11,7 +12,7 @@ import pytest
 
 from core.archive import ArchiveError, image_kind, safe_extract_zip
 from core.dataset import DatasetError, load_dataset
-from tests.helpers import encode, make_image
+from harness.images import encode, make_image
 
 JPEG = encode(make_image(seed=1))
 PNG = encode(make_image(seed=2), ".png")

@@ -1,4 +1,5 @@
 """Classifying uploads: right probabilities, a clear reason per bad file, the hand-off to Explain."""
+
 from __future__ import annotations
 
 import io
@@ -16,13 +17,21 @@ import pytest
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from core.classify import (
-    NOT_SURE, choose_training_dataset, classify_batch, classify_one, explain_state, explain_table,
-    loss_for, probability_note, results_table, table_csv,
+    NOT_SURE,
+    choose_training_dataset,
+    classify_batch,
+    classify_one,
+    explain_state,
+    explain_table,
+    loss_for,
+    probability_note,
+    results_table,
+    table_csv,
 )
 from core.model_store import SavedModel
 from core.softmax import softmax
 from core.urlstate import decode_state, encode_state
-from tests.helpers import CLASS_COLORS, encode, make_image
+from harness.images import CLASS_COLORS, encode, make_image
 
 
 def post_histogram(image_bgr, bins=(8, 8, 8)):
@@ -55,8 +64,10 @@ def photo(color="cat", seed=100, size=(375, 500)):
 
 def huge_png(w=20000, h=20000) -> bytes:
     """A valid 1-bit PNG of w x h pixels: 50 MB of rows compress to ~50 KB, 1.2 GB once decoded."""
+
     def chunk(tag, body):
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
     comp, row, parts = zlib.compressobj(9), b"\x00" * (1 + (w + 7) // 8), []
     for _ in range(h):
         parts.append(comp.compress(row))
@@ -65,25 +76,35 @@ def huge_png(w=20000, h=20000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
 
 
-GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
-       b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
+    b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 
 
 def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
-    tiff = (b"MM\x00*" + struct.pack(">IH", 8, 1) + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
-            + struct.pack(">I", 0))
+    tiff = (
+        b"MM\x00*"
+        + struct.pack(">IH", 8, 1)
+        + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
+        + struct.pack(">I", 0)
+    )
     app1 = b"Exif\x00\x00" + tiff
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
 
 
 def test_probabilities_sum_to_one_and_equal_sklearn(binary):
     est, model = binary
-    files = [("cat.jpg", encode(photo("cat"))), ("dog.png", encode(photo("dog"), ".png")),
-             ("dog.webp", encode(photo("dog", 7), ".webp")), ("cat.bmp", encode(photo("cat", 8), ".bmp"))]
+    files = [
+        ("cat.jpg", encode(photo("cat"))),
+        ("dog.png", encode(photo("dog"), ".png")),
+        ("dog.webp", encode(photo("dog", 7), ".webp")),
+        ("cat.bmp", encode(photo("cat", 8), ".bmp")),
+    ]
     results = classify_batch(model, files)
     assert [r.error for r in results] == [None] * 4
     assert [r.predicted for r in results] == ["cat", "dog", "dog", "cat"]
-    for (name, data), r in zip(files, results):
+    for (_name, data), r in zip(files, results):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         expected = est.predict_proba(post_histogram(image)[None].astype(np.float64))[0]
         np.testing.assert_allclose(r.probabilities, expected, atol=1e-9)
@@ -169,8 +190,9 @@ def test_binary_hand_off_scores_are_zero_and_z_and_reproduce_the_probabilities(b
     r = classify_one(model, "x.jpg", encode(photo("dog")))
     state, messages = explain_state(model, r, "cat")
     assert messages == [] and state.classes == ("cat", "dog") and state.target == 0
-    assert state.scores[0] == 0 and state.scores[1] == pytest.approx(float(est.decision_function(
-        r.hist[None].astype(np.float64))[0]))
+    assert state.scores[0] == 0 and state.scores[1] == pytest.approx(
+        float(est.decision_function(r.hist[None].astype(np.float64))[0])
+    )
     back, _ = decode_state(encode_state(state))  # what the Explain page will read from the URL
     np.testing.assert_allclose(softmax(back.scores), r.probabilities, atol=1e-12)
     table = explain_table(model, r, "cat")
@@ -181,7 +203,7 @@ def test_binary_hand_off_scores_are_zero_and_z_and_reproduce_the_probabilities(b
 
 
 def test_one_vs_rest_probabilities_are_not_the_softmax_and_the_page_says_so():
-    est, model = fit(classes=("cat", "dog", "bird"))
+    _est, model = fit(classes=("cat", "dog", "bird"))
     r = classify_one(model, "x.jpg", encode(photo("bird")))
     table = explain_table(model, r, "bird")
     assert "model's p (one-vs-rest)" in table.columns
@@ -191,7 +213,7 @@ def test_one_vs_rest_probabilities_are_not_the_softmax_and_the_page_says_so():
 
 
 def test_multinomial_probabilities_are_the_softmax():
-    est, model = fit(classes=("cat", "dog", "bird"), multinomial=True)
+    _est, model = fit(classes=("cat", "dog", "bird"), multinomial=True)
     r = classify_one(model, "x.jpg", encode(photo("bird")))
     table = explain_table(model, r, "bird")
     assert "model's p (one-vs-rest)" not in table.columns
@@ -199,7 +221,7 @@ def test_multinomial_probabilities_are_the_softmax():
 
 
 def test_hinge_model_ranks_by_score_without_probabilities():
-    est, model = fit(loss="hinge")
+    _est, model = fit(loss="hinge")
     r = classify_one(model, "x.jpg", encode(photo("dog")))
     assert r.probabilities is None and r.confidence is None
     assert r.predicted == "dog" and r.answer(threshold=0.99) == "dog"
@@ -211,8 +233,11 @@ def ds(name, n, classes=("cat", "dog"), synthetic=False):
 
 
 def test_one_click_training_prefers_real_cats_and_dogs_then_the_largest():
-    kaggle, big, demo = ds("kaggle", 1000), ds("flowers", 5000, ("rose", "tulip")), ds("demo", 120,
-                                                                                       ("a", "b", "c"), True)
+    kaggle, big, demo = (
+        ds("kaggle", 1000),
+        ds("flowers", 5000, ("rose", "tulip")),
+        ds("demo", 120, ("a", "b", "c"), True),
+    )
     assert choose_training_dataset([demo, big, kaggle]).name == "kaggle"
     assert choose_training_dataset([demo, big]).name == "flowers"
     assert choose_training_dataset([demo]).name == "demo"

@@ -1,4 +1,5 @@
 """softmax.py end to end: the post's output, more classes, and clean errors."""
+
 from __future__ import annotations
 
 import re
@@ -9,15 +10,16 @@ from pathlib import Path
 import pytest
 
 import softmax
-from tests.helpers import make_class_folders, make_kaggle_folder
+from harness.images import make_class_folders, make_kaggle_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LINE = re.compile(r"^cat=\d+\.\d%, dog=\d+\.\d%, actual=(cat|dog)$")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "softmax.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "softmax.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_two_classes_as_in_the_post(tmp_path, capsys):
@@ -41,8 +43,9 @@ def test_three_classes_print_every_class(tmp_path, capsys):
     out = capsys.readouterr().out
     samples = [line for line in out.splitlines() if "actual=" in line]
     assert len(samples) == 5
-    assert all(re.match(r"^bird=[\d.]+%, cat=[\d.]+%, dog=[\d.]+%, actual=(bird|cat|dog)$", s)
-               for s in samples)
+    assert all(
+        re.match(r"^bird=[\d.]+%, cat=[\d.]+%, dog=[\d.]+%, actual=(bird|cat|dog)$", s) for s in samples
+    )
     assert "one-vs-rest" in out  # the post does not say this: we do
 
 
@@ -57,8 +60,19 @@ def test_seed_makes_the_samples_reproducible(tmp_path, capsys):
 def test_hinge_exact_bins_and_cache_dir_options(tmp_path, capsys):
     root = make_kaggle_folder(tmp_path / "train", per_class=10)
     cache = tmp_path / "mycache"
-    args = ["--dataset", str(root), "--loss", "hinge", "--exact", "--bins", "4", "4", "4",
-            "--cache-dir", str(cache)]
+    args = [
+        "--dataset",
+        str(root),
+        "--loss",
+        "hinge",
+        "--exact",
+        "--bins",
+        "4",
+        "4",
+        "4",
+        "--cache-dir",
+        str(cache),
+    ]
     assert softmax.main(args) == 0
     out = capsys.readouterr().out
     assert "accuracy" in out

@@ -1,4 +1,5 @@
 """load_dataset: the layouts users have, labels, order, what is skipped and why."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,7 @@ import os
 import pytest
 
 from core.dataset import IMAGE_EXTENSIONS, DatasetError, is_image_name, load_dataset
-from tests.helpers import make_class_folders, make_kaggle_folder, write_image
+from harness.images import make_class_folders, make_kaggle_folder, write_image
 
 
 def test_kaggle_flat_label_is_the_name_before_the_first_dot(tmp_path):

@@ -1,4 +1,5 @@
 """core.demo: the synthetic set is quick, learnable, loads, and always says it is synthetic."""
+
 from __future__ import annotations
 
 import os
@@ -47,7 +48,8 @@ def test_demo_classes_differ_in_colour_but_overlap(data):
     for cls in ds.classes:
         hues = [
             cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2HSV)[..., 0].mean()
-            for p, label in zip(ds.paths, ds.labels) if label == cls
+            for p, label in zip(ds.paths, ds.labels)
+            if label == cls
         ]
         mean_hue[cls] = (np.mean(hues), np.std(hues))
     assert mean_hue["warm"][0] < mean_hue["green"][0] < mean_hue["blue"][0]

@@ -1,4 +1,5 @@
 """core.download against a real HTTP server on 127.0.0.1 (never the real Microsoft URL)."""
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,7 @@ from core import download as dl
 from core.dataset import load_dataset
 from core.download import DownloadError, download, fetch_petimages, partial_bytes, petimages_url
 from core.library import list_datasets
-from tests.helpers import encode, make_image
+from harness.images import encode, make_image
 
 PAYLOAD = os.urandom(300_000)
 
@@ -200,8 +201,9 @@ def test_fetch_petimages_end_to_end_with_a_dropped_connection(server, monkeypatc
     server.routes["/pets.zip"] = Route(petimages_zip(), drops=1)
     monkeypatch.setenv("SOFTMAX_PETIMAGES_URL", server.url("/pets.zip"))
     steps = []
-    result = fetch_petimages(progress=lambda d, t: None, extract_progress=lambda d, t: steps.append(d),
-                             backoff=0)
+    result = fetch_petimages(
+        progress=lambda d, t: None, extract_progress=lambda d, t: steps.append(d), backoff=0
+    )
     assert result.path == data / "kaggle-cats-and-dogs"
     assert result.report.extracted == 8
     assert result.bad_files == 3  # two empty files and one that is not a JPEG

@@ -1,4 +1,5 @@
 """The feature cache: reuse, invalidation, corruption, kills and two processes at once."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,20 @@ import core.features as features
 import core.workers as training_workers
 from core.feature_cache import FeatureCache, file_key
 from core.features import ExtractionError, extract_features
-from tests.helpers import make_image, write_image
+from harness.images import make_image, write_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_images(folder: Path, n: int, start: int = 0) -> list[Path]:
     return [
-        write_image(folder / f"img{i:03d}.jpg", color_bgr=((29 * i) % 256, (71 * i) % 256, 128),
-                    size=(24, 32), noise=25, seed=i)
+        write_image(
+            folder / f"img{i:03d}.jpg",
+            color_bgr=((29 * i) % 256, (71 * i) % 256, 128),
+            size=(24, 32),
+            noise=25,
+            seed=i,
+        )
         for i in range(start, start + n)
     ]
 

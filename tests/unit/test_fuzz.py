@@ -6,6 +6,7 @@ text. Here the inputs are what a hostile or careless caller can send: every fini
 float64 (up to +-1.8e308), garbage of every type, percent-escapes, unicode, huge
 and repeated query values, and the page's own widget ranges.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,17 @@ from hypothesis import strategies as st
 
 from core import softmax as sm
 from core.urlstate import (
-    BASES, MAX_CLASSES, MIN_CLASSES, NAME_MAX, PARAMS, SCORE_LIMIT, TEMPERATURE_MAX,
-    TEMPERATURE_MIN, ExplainState, decode_state, encode_state,
+    BASES,
+    MAX_CLASSES,
+    MIN_CLASSES,
+    NAME_MAX,
+    PARAMS,
+    SCORE_LIMIT,
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    ExplainState,
+    decode_state,
+    encode_state,
 )
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -70,8 +80,7 @@ def test_cross_entropy_is_never_nan_or_negative(st_, t, base):
         assert (max(scores) - scores[y]) / t > 700
 
 
-@given(_scores_and_target(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=16)),
-       temperatures, bases)
+@given(_scores_and_target(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=16)), temperatures, bases)
 @FUZZ
 def test_gradient_is_finite_sums_to_zero_and_points_the_right_way(st_, t, base):
     scores, y = st_
@@ -98,8 +107,11 @@ def test_hinge_losses_are_non_negative_and_their_gradients_balance(st_, margin):
                 assert (lv == 0) == (g[y] == 0)
 
 
-@given(_scores_and_target(st.lists(st.floats(-SCORE_LIMIT, SCORE_LIMIT), min_size=2, max_size=MAX_CLASSES)),
-       st.floats(TEMPERATURE_MIN, TEMPERATURE_MAX), st.sampled_from(list(BASES.values())))
+@given(
+    _scores_and_target(st.lists(st.floats(-SCORE_LIMIT, SCORE_LIMIT), min_size=2, max_size=MAX_CLASSES)),
+    st.floats(TEMPERATURE_MIN, TEMPERATURE_MAX),
+    st.sampled_from(list(BASES.values())),
+)
 @FUZZ
 def test_everything_the_page_can_ask_for_is_finite(st_, t, base):
     """The Explain page's ranges: scores +-50, T 0.05..10, 2..10 classes: all finite."""
@@ -111,7 +123,7 @@ def test_everything_the_page_can_ask_for_is_finite(st_, t, base):
     moved = list(scores)
     moved[y] = grid[i]
     assert math.isclose(curve[i], sm.cross_entropy(moved, y, base, t), rel_tol=1e-9, abs_tol=1e-12)
-    for name, (loss, grad) in sm.LOSSES.items():
+    for _name, (loss, grad) in sm.LOSSES.items():
         assert math.isfinite(loss(scores, y)) and np.all(np.isfinite(grad(scores, y)))
         step = sm.gradient_step(scores, grad(scores, y), 0.1)
         assert np.all(np.isfinite(step))
@@ -131,7 +143,10 @@ def test_overflow_view_stable_form_never_breaks(scores):
 
 
 garbage = st.one_of(
-    st.none(), st.booleans(), st.text(max_size=20), st.binary(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.text(max_size=20),
+    st.binary(max_size=20),
     st.lists(st.one_of(st.text(max_size=5), st.none(), st.floats()), max_size=5),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=3),
     st.lists(st.floats(), max_size=1),  # fewer than two classes
@@ -149,10 +164,16 @@ def test_bad_input_raises_value_error_and_nothing_else(scores, target):
         valid = s.ndim == 1 and s.size >= 2 and np.all(np.isfinite(s))
     except (TypeError, ValueError):
         valid = False
-    assume(not valid or not (isinstance(target, int) and not isinstance(target, bool)
-                             and 0 <= target < s.size))
-    for fn in (sm.cross_entropy, sm.softmax_gradient, sm.hinge_loss, sm.squared_hinge_gradient,
-               sm.rank_of_target):
+    assume(
+        not valid or not (isinstance(target, int) and not isinstance(target, bool) and 0 <= target < s.size)
+    )
+    for fn in (
+        sm.cross_entropy,
+        sm.softmax_gradient,
+        sm.hinge_loss,
+        sm.squared_hinge_gradient,
+        sm.rank_of_target,
+    ):
         with pytest.raises(ValueError) as err:
             fn(scores, target)
         assert str(err.value)
@@ -164,26 +185,77 @@ def test_bad_input_raises_value_error_and_nothing_else(scores, target):
 def _valid(state: ExplainState) -> None:
     assert MIN_CLASSES <= len(state.classes) == len(state.scores) <= MAX_CLASSES
     assert len(set(state.classes)) == len(state.classes)
-    assert all(isinstance(c, str) and 0 < len(c) <= NAME_MAX and c == " ".join(c.split())
-               for c in state.classes)
-    assert all(isinstance(x, float) and math.isfinite(x) and abs(x) <= SCORE_LIMIT
-               for x in state.scores)
+    assert all(
+        isinstance(c, str) and 0 < len(c) <= NAME_MAX and c == " ".join(c.split()) for c in state.classes
+    )
+    assert all(isinstance(x, float) and math.isfinite(x) and abs(x) <= SCORE_LIMIT for x in state.scores)
     assert isinstance(state.target, int) and 0 <= state.target < len(state.classes)
     assert state.base in BASES
     assert TEMPERATURE_MIN <= state.temperature <= TEMPERATURE_MAX
 
 
 number_text = st.one_of(
-    st.sampled_from(["nan", "NaN", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e309", "1e-320",
-                     "0x10", "1_000", " 3.91 ", "", " ", "-0", "+5", "٣", "1,5", "--1", "1e", "∞"]),
-    any_finite.map(repr), st.integers().map(str), st.text(max_size=12),
+    st.sampled_from(
+        [
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "Infinity",
+            "1e308",
+            "-1e308",
+            "1e309",
+            "1e-320",
+            "0x10",
+            "1_000",
+            " 3.91 ",
+            "",
+            " ",
+            "-0",
+            "+5",
+            "٣",
+            "1,5",
+            "--1",
+            "1e",
+            "∞",
+        ]
+    ),
+    any_finite.map(repr),
+    st.integers().map(str),
+    st.text(max_size=12),
 )
-percent_text = st.lists(st.sampled_from(["%", "%2", "%2C", "%ZZ", "%00", "%E2%82", "%FF", "%25",
-                                         "a", ",", " ", "\x00", "\u202e", "é", "名", "🐱", "\n", "\ud800"]),
-                        max_size=40).map("".join)
-value = st.one_of(st.text(max_size=400), number_text, percent_text,
-                  st.lists(number_text, max_size=12).map(",".join),
-                  st.lists(percent_text, max_size=12).map(",".join))
+percent_text = st.lists(
+    st.sampled_from(
+        [
+            "%",
+            "%2",
+            "%2C",
+            "%ZZ",
+            "%00",
+            "%E2%82",
+            "%FF",
+            "%25",
+            "a",
+            ",",
+            " ",
+            "\x00",
+            "\u202e",
+            "é",
+            "名",
+            "🐱",
+            "\n",
+            "\ud800",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+value = st.one_of(
+    st.text(max_size=400),
+    number_text,
+    percent_text,
+    st.lists(number_text, max_size=12).map(",".join),
+    st.lists(percent_text, max_size=12).map(",".join),
+)
 query = st.dictionaries(
     st.one_of(st.sampled_from(PARAMS), st.text(max_size=10)),
     st.one_of(value, st.lists(value, max_size=4)),
@@ -200,8 +272,11 @@ def test_decode_state_never_raises_and_always_gives_a_valid_state(params):
     assert decode_state(encode_state(state)) == (state, [])  # what the page writes back is clean
 
 
-@given(st.sampled_from(["classes", "scores", "target", "base", "temperature"]),
-       st.integers(2_001, 200_000), st.sampled_from(["a", ",", "1,", "%", "9"]))
+@given(
+    st.sampled_from(["classes", "scores", "target", "base", "temperature"]),
+    st.integers(2_001, 200_000),
+    st.sampled_from(["a", ",", "1,", "%", "9"]),
+)
 @settings(max_examples=30, deadline=None)
 def test_huge_values_are_ignored_quickly(name, n, unit):
     state, messages = decode_state({name: (unit * n)[:n]})
@@ -210,8 +285,12 @@ def test_huge_values_are_ignored_quickly(name, n, unit):
 
 
 name_chars = st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
-long_names = st.lists(st.text(name_chars, min_size=NAME_MAX - 2, max_size=NAME_MAX),
-                      min_size=MAX_CLASSES - 2, max_size=MAX_CLASSES, unique=True)
+long_names = st.lists(
+    st.text(name_chars, min_size=NAME_MAX - 2, max_size=NAME_MAX),
+    min_size=MAX_CLASSES - 2,
+    max_size=MAX_CLASSES,
+    unique=True,
+)
 
 
 @given(long_names, st.data())
@@ -219,8 +298,11 @@ long_names = st.lists(st.text(name_chars, min_size=NAME_MAX - 2, max_size=NAME_M
 def test_the_longest_states_the_page_can_hold_survive_a_link(names, data):
     """Ten 40-character names in any script: the link must carry them all, not drop them."""
     k = len(names)
-    state = ExplainState(tuple(names), tuple(data.draw(st.lists(st.floats(-SCORE_LIMIT, SCORE_LIMIT),
-                                                                min_size=k, max_size=k))),
-                         data.draw(st.integers(0, k - 1)), data.draw(st.sampled_from(list(BASES))),
-                         data.draw(st.floats(TEMPERATURE_MIN, TEMPERATURE_MAX)))
+    state = ExplainState(
+        tuple(names),
+        tuple(data.draw(st.lists(st.floats(-SCORE_LIMIT, SCORE_LIMIT), min_size=k, max_size=k))),
+        data.draw(st.integers(0, k - 1)),
+        data.draw(st.sampled_from(list(BASES))),
+        data.draw(st.floats(TEMPERATURE_MIN, TEMPERATURE_MAX)),
+    )
     assert decode_state(encode_state(state)) == (state, [])

@@ -1,4 +1,5 @@
 """The post's experiment on 1,000 real Kaggle images (skips where the folder is absent)."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """core.library: what the data dir holds, and names that must not reach outside it."""
+
 from __future__ import annotations
 
 import io
@@ -13,10 +14,15 @@ from core import library
 from core.archive import ArchiveError
 from core.dataset import DatasetError
 from core.library import (
-    LibraryError, describe_dataset, import_zip, list_datasets, resolve_dataset,
-    sanitize_name, unique_name,
+    LibraryError,
+    describe_dataset,
+    import_zip,
+    list_datasets,
+    resolve_dataset,
+    sanitize_name,
+    unique_name,
 )
-from tests.helpers import encode, make_class_folders, make_image, make_kaggle_folder, write_image
+from harness.images import encode, make_class_folders, make_image, make_kaggle_folder, write_image
 
 
 @pytest.fixture

@@ -15,10 +15,13 @@ def _data(k, n=120, seed=0):
 
 
 @pytest.mark.parametrize("k", [2, 3])
-@pytest.mark.parametrize("make,kind", [
-    (lambda: SGDClassifier(loss="log_loss", random_state=967, max_iter=10, tol=None), "sgd-log"),
-    (lambda: LogisticRegression(max_iter=500), "multinomial"),
-])
+@pytest.mark.parametrize(
+    "make,kind",
+    [
+        (lambda: SGDClassifier(loss="log_loss", random_state=967, max_iter=10, tol=None), "sgd-log"),
+        (lambda: LogisticRegression(max_iter=500), "multinomial"),
+    ],
+)
 def test_probabilities_equal_sklearn_after_a_round_trip(k, make, kind):
     X, y = _data(k)
     est = make().fit(X, y)
@@ -50,8 +53,9 @@ def test_hinge_model_refuses_probabilities():
 def test_save_is_atomic_and_loads_back(tmp_path):
     X, y = _data(3)
     est = LogisticRegression(max_iter=500).fit(X, y)
-    m = SavedModel.from_estimator(est, ["a", "b", "c"], BINS, True, "multinomial",
-                                  transform="hellinger", dataset="demo", accuracy=0.5)
+    m = SavedModel.from_estimator(
+        est, ["a", "b", "c"], BINS, True, "multinomial", transform="hellinger", dataset="demo", accuracy=0.5
+    )
     path = m.save(tmp_path / "m.npz")
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
     back = SavedModel.load(path)
@@ -59,11 +63,14 @@ def test_save_is_atomic_and_loads_back(tmp_path):
     np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(np.sqrt(X)), atol=1e-12)
 
 
-@pytest.mark.parametrize("data,msg", [
-    (b"", "not a model file"),
-    (b"\x80\x04garbage pickle", "not a model file"),
-    (b"PK\x03\x04truncated zip", "not a model file"),
-])
+@pytest.mark.parametrize(
+    "data,msg",
+    [
+        (b"", "not a model file"),
+        (b"\x80\x04garbage pickle", "not a model file"),
+        (b"PK\x03\x04truncated zip", "not a model file"),
+    ],
+)
 def test_garbage_is_refused_clearly(data, msg):
     with pytest.raises(ModelFormatError, match=msg):
         SavedModel.from_bytes(data)
@@ -71,9 +78,11 @@ def test_garbage_is_refused_clearly(data, msg):
 
 def test_pickled_arrays_are_never_loaded(tmp_path):
     import io
+
     buf = io.BytesIO()
-    np.savez(buf, coef=np.array([object()], dtype=object), intercept=np.zeros(1),
-             header=np.zeros(1, np.uint8))
+    np.savez(
+        buf, coef=np.array([object()], dtype=object), intercept=np.zeros(1), header=np.zeros(1, np.uint8)
+    )
     with pytest.raises(ModelFormatError, match="not a model file"):
         SavedModel.from_bytes(buf.getvalue())
 
@@ -82,7 +91,9 @@ def test_older_format_is_refused_with_advice():
     X, y = _data(2)
     est = SGDClassifier(loss="log_loss", max_iter=5, tol=None).fit(X, y)
     good = SavedModel.from_estimator(est, ["cat", "dog"], BINS, True, "sgd-log").to_bytes()
-    import io, json
+    import io
+    import json
+
     with np.load(io.BytesIO(good)) as z:
         arrays = dict(z)
     header = json.loads(arrays["header"].tobytes())

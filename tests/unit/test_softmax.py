@@ -1,4 +1,5 @@
 """core.softmax against trusted references: scipy, scikit-learn, finite differences."""
+
 import math
 
 import numpy as np
@@ -14,9 +15,7 @@ from core import softmax as sm
 POST_SCORES = [-3.44, 1.16, -0.81, 3.91]  # dog, cat, boat, airplane
 AIRPLANE = 3
 
-scores_st = st.lists(
-    st.floats(min_value=-100, max_value=100, allow_nan=False), min_size=2, max_size=12
-)
+scores_st = st.lists(st.floats(min_value=-100, max_value=100, allow_nan=False), min_size=2, max_size=12)
 
 
 def numeric_gradient(f, s, eps=1e-6):
@@ -32,6 +31,7 @@ def numeric_gradient(f, s, eps=1e-6):
 
 # ---------------------------------------------------------------- the post's numbers
 
+
 def test_post_worked_example():
     assert np.round(np.exp(POST_SCORES), 4).tolist() == [0.0321, 3.1899, 0.4449, 49.899]
     assert np.round(sm.softmax(POST_SCORES), 4).tolist() == [0.0006, 0.0596, 0.0083, 0.9315]
@@ -42,6 +42,7 @@ def test_post_worked_example():
 
 
 # ---------------------------------------------------------------- references
+
 
 @given(scores_st, st.floats(min_value=0.05, max_value=20))
 @settings(max_examples=150, deadline=None)
@@ -73,10 +74,17 @@ def test_cross_entropy_of_batch_matches_sklearn_mean():
 
 # ---------------------------------------------------------------- gradients
 
+
 @pytest.mark.parametrize("name", list(sm.LOSSES))
-@pytest.mark.parametrize("scores,target", [
-    (POST_SCORES, 3), (POST_SCORES, 0), ([0.3, -1.2, 2.5, 0.9, -0.4], 2), ([1.0, -2.0], 1),
-])
+@pytest.mark.parametrize(
+    "scores,target",
+    [
+        (POST_SCORES, 3),
+        (POST_SCORES, 0),
+        ([0.3, -1.2, 2.5, 0.9, -0.4], 2),
+        ([1.0, -2.0], 1),
+    ],
+)
 def test_gradients_match_finite_differences(name, scores, target):
     loss, grad = sm.LOSSES[name]
     numeric = numeric_gradient(lambda s: loss(s, target), scores)
@@ -88,7 +96,9 @@ def test_softmax_gradient_with_temperature_and_base(t, base):
     f = lambda s: sm.cross_entropy(s, 1, base=base, temperature=t)  # noqa: E731
     np.testing.assert_allclose(
         sm.softmax_gradient(POST_SCORES, 1, temperature=t, base=base),
-        numeric_gradient(f, POST_SCORES), atol=1e-6)
+        numeric_gradient(f, POST_SCORES),
+        atol=1e-6,
+    )
 
 
 def test_softmax_gradient_is_p_minus_onehot():
@@ -105,7 +115,7 @@ def test_hinge_losses_on_post_example():
     assert sm.squared_hinge_loss(POST_SCORES, AIRPLANE) == 0
     # For true class cat: dog 0, boat 0, airplane 3.91 - 1.16 + 1 = 3.75
     assert sm.hinge_loss(POST_SCORES, 1) == pytest.approx(3.75)
-    assert sm.squared_hinge_loss(POST_SCORES, 1) == pytest.approx(3.75 ** 2)
+    assert sm.squared_hinge_loss(POST_SCORES, 1) == pytest.approx(3.75**2)
     np.testing.assert_allclose(sm.hinge_gradient(POST_SCORES, 1), [0, -1, 0, 1])
     np.testing.assert_allclose(sm.squared_hinge_gradient(POST_SCORES, 1), [0, -7.5, 0, 7.5])
 
@@ -118,6 +128,7 @@ def test_gradient_step_lowers_each_loss():
 
 
 # ---------------------------------------------------------------- properties
+
 
 @given(scores_st, st.floats(min_value=-1e4, max_value=1e4))
 @settings(max_examples=150, deadline=None)
@@ -139,10 +150,15 @@ def test_temperature_limits():
     np.testing.assert_allclose(hot, np.full(4, 0.25), atol=1e-5)  # high T: uniform
     cold = sm.softmax(POST_SCORES, temperature=1e-3)
     np.testing.assert_allclose(cold, [0, 0, 0, 1], atol=1e-12)  # low T: one-hot argmax
-    assert sm.softmax(POST_SCORES, 0.5)[AIRPLANE] > sm.softmax(POST_SCORES)[AIRPLANE] > sm.softmax(POST_SCORES, 2)[AIRPLANE]
+    assert (
+        sm.softmax(POST_SCORES, 0.5)[AIRPLANE]
+        > sm.softmax(POST_SCORES)[AIRPLANE]
+        > sm.softmax(POST_SCORES, 2)[AIRPLANE]
+    )
 
 
 # ---------------------------------------------------------------- huge and tiny scores
+
 
 def test_huge_scores_are_finite_and_correct():
     s = [1e4, -1e4, 1e4 - 1.0]
@@ -179,10 +195,11 @@ def test_naive_form_overflows_where_stable_form_does_not():
     ok = sm.overflow_view(POST_SCORES)
     assert not ok.naive_broken
     np.testing.assert_allclose(ok.naive_probabilities, ok.stable_probabilities)
-    assert sm.EXP_OVERFLOW == pytest.approx(709.78, abs=0.01)
+    assert pytest.approx(709.78, abs=0.01) == sm.EXP_OVERFLOW
 
 
 # ---------------------------------------------------------------- page helpers
+
 
 def test_loss_curve_matches_pointwise_cross_entropy():
     grid = np.linspace(-10, 10, 41)
@@ -207,14 +224,18 @@ def test_rank_and_top_k():
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("scores,match", [
-    ([1.0], "at least 2 classes"),
-    ([], "at least 2 classes"),
-    ([[1.0, 2.0]], "1-D"),
-    ([1.0, float("nan")], "finite"),
-    ([1.0, float("inf")], "finite"),
-    (["a", "b"], "numbers"),
-])
+
+@pytest.mark.parametrize(
+    "scores,match",
+    [
+        ([1.0], "at least 2 classes"),
+        ([], "at least 2 classes"),
+        ([[1.0, 2.0]], "1-D"),
+        ([1.0, float("nan")], "finite"),
+        ([1.0, float("inf")], "finite"),
+        (["a", "b"], "numbers"),
+    ],
+)
 def test_bad_scores_raise_clear_errors(scores, match):
     with pytest.raises(ValueError, match=match):
         sm.softmax(scores)

@@ -1,4 +1,5 @@
 """core.urlstate: the Explain state survives a URL, and a hostile URL never breaks the page."""
+
 import math
 
 import pytest
@@ -6,8 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.urlstate import (
-    MAX_CLASSES, NAME_MAX, SCORE_LIMIT, TEMPERATURE_MAX, ExplainState, clamp_state,
-    decode_state, default_state, encode_state,
+    MAX_CLASSES,
+    NAME_MAX,
+    SCORE_LIMIT,
+    TEMPERATURE_MAX,
+    ExplainState,
+    clamp_state,
+    decode_state,
+    default_state,
+    encode_state,
 )
 
 
@@ -34,8 +42,12 @@ def test_empty_url_gives_default_without_messages():
 
 
 names_st = st.lists(
-    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=NAME_MAX),
-    min_size=2, max_size=MAX_CLASSES, unique=True,
+    st.text(
+        st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=NAME_MAX
+    ),
+    min_size=2,
+    max_size=MAX_CLASSES,
+    unique=True,
 )
 
 
@@ -65,18 +77,21 @@ def test_list_values_use_the_last_like_st_query_params():
     assert state.target == 2 and errors == []
 
 
-@pytest.mark.parametrize("params,expect_in_message", [
-    ({"scores": "nan,1,2,3"}, "not a finite number"),
-    ({"scores": "inf,1,2,3"}, "not a finite number"),
-    ({"scores": "abc,1,2,3"}, "not a finite number"),
-    ({"scores": "1e308,1,2,3"}, "clamped"),
-    ({"target": "7"}, "not a class index"),
-    ({"target": "x"}, "not a class index"),
-    ({"base": "3"}, "not one of e, 10, 2"),
-    ({"temperature": "0"}, "not a positive number"),
-    ({"temperature": "nan"}, "not a positive number"),
-    ({"temperature": "1e9"}, "clamped"),
-])
+@pytest.mark.parametrize(
+    "params,expect_in_message",
+    [
+        ({"scores": "nan,1,2,3"}, "not a finite number"),
+        ({"scores": "inf,1,2,3"}, "not a finite number"),
+        ({"scores": "abc,1,2,3"}, "not a finite number"),
+        ({"scores": "1e308,1,2,3"}, "clamped"),
+        ({"target": "7"}, "not a class index"),
+        ({"target": "x"}, "not a class index"),
+        ({"base": "3"}, "not one of e, 10, 2"),
+        ({"temperature": "0"}, "not a positive number"),
+        ({"temperature": "nan"}, "not a positive number"),
+        ({"temperature": "1e9"}, "clamped"),
+    ],
+)
 def test_broken_fields_are_fixed_with_a_message(params, expect_in_message):
     state, errors = decode_state(params)
     assert any(expect_in_message in e for e in errors), errors
@@ -99,8 +114,10 @@ def test_eleven_classes_are_cut_to_ten():
 
 
 def test_ten_thousand_classes_give_the_default_with_a_message():
-    params = {"classes": ",".join(f"c{i}" for i in range(10_000)),
-              "scores": ",".join("1" for _ in range(10_000))}
+    params = {
+        "classes": ",".join(f"c{i}" for i in range(10_000)),
+        "scores": ",".join("1" for _ in range(10_000)),
+    }
     state, errors = decode_state(params)
     assert state == default_state()
     assert len(errors) == 2 and all("characters long" in e for e in errors)
@@ -142,8 +159,12 @@ def test_clamp_state_for_a_real_models_scores():
     assert state.scores == (SCORE_LIMIT, -3.0) and errors
 
 
-@given(st.dictionaries(st.sampled_from(["classes", "scores", "target", "base", "temperature", "x"]),
-                       st.one_of(st.text(max_size=300), st.lists(st.text(max_size=50), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["classes", "scores", "target", "base", "temperature", "x"]),
+        st.one_of(st.text(max_size=300), st.lists(st.text(max_size=50), max_size=3)),
+    )
+)
 @settings(max_examples=300, deadline=None)
 def test_decode_never_raises_and_always_gives_a_showable_state(params):
     state, errors = decode_state(params)

@@ -1,4 +1,5 @@
 """core.workers: heavy work in a separate process, its answers and its failures here."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import pytest
 
 from core import workers
 from core.model import TrainingError
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 # Module-level, so a worker process can import them by name.
@@ -77,13 +78,15 @@ def test_workers_exit_when_their_server_is_killed(tmp_path):
     """A server killed with SIGKILL cannot stop its workers: they must notice and exit."""
     script = tmp_path / "server.py"
     script.write_text(
-        "import os, sys, time\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "import os, time\n"
         "from core import workers\n"
         "if __name__ == '__main__':\n"
         "    print(workers.run(os.getpid), flush=True)\n"
-        "    time.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     try:
         worker = int(proc.stdout.readline())
         assert _alive(worker)

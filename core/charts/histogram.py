@@ -9,19 +9,33 @@ figure out (the page only renders them).
 L2 normalisation only rescales the counts, so hist / hist.sum() is exactly the
 share of the image's pixels in each bin: the figures speak in "% of pixels".
 """
+
 from __future__ import annotations
 
 import colorsys
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 # Hue names at their angle on the colour wheel (degrees); OpenCV's H 0-180 is degrees / 2.
-_HUE_NAMES = [(0, "red"), (20, "red-orange"), (35, "orange"), (60, "yellow"), (90, "chartreuse"), (120, "green"),
-              (150, "spring green"), (180, "cyan"), (210, "azure"), (240, "blue"),
-              (270, "violet"), (300, "magenta"), (330, "rose"), (360, "red")]
+_HUE_NAMES = [
+    (0, "red"),
+    (20, "red-orange"),
+    (35, "orange"),
+    (60, "yellow"),
+    (90, "chartreuse"),
+    (120, "green"),
+    (150, "spring green"),
+    (180, "cyan"),
+    (210, "azure"),
+    (240, "blue"),
+    (270, "violet"),
+    (300, "magenta"),
+    (330, "rose"),
+    (360, "red"),
+]
 
 
 def pixel_shares(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> np.ndarray:
@@ -84,36 +98,62 @@ def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> 
     colors = bin_colors(bins)
     cell_text = [[f"{x:.0f}%" if x >= 0.5 else "" for x in row] for row in hs]
     heat = go.Heatmap(
-        x=hue_x, y=sat_y, z=hs, colorscale="Greys", zmin=0, showscale=False,
-        text=cell_text, texttemplate="%{text}", xgap=1, ygap=1, xaxis="x", yaxis="y",
+        x=hue_x,
+        y=sat_y,
+        z=hs,
+        colorscale="Greys",
+        zmin=0,
+        showscale=False,
+        text=cell_text,
+        texttemplate="%{text}",
+        xgap=1,
+        ygap=1,
+        xaxis="x",
+        yaxis="y",
         hovertemplate="hue %{x}<br>saturation %{y}<br>%{z:.1f}% of pixels<extra></extra>",
     )
     # The strip: each hue at full saturation and brightness, so a reader can name the columns.
     strip = go.Bar(
-        x=hue_x, y=[1] * hb, marker_color=[_css(colors[i, -1, -1]) for i in range(hb)],
-        hoverinfo="x", showlegend=False, xaxis="x3", yaxis="y3",
+        x=hue_x,
+        y=[1] * hb,
+        marker_color=[_css(colors[i, -1, -1]) for i in range(hb)],
+        hoverinfo="x",
+        showlegend=False,
+        xaxis="x3",
+        yaxis="y3",
     )
     brightness = go.Bar(
-        x=value, y=val_y, orientation="h", xaxis="x2", yaxis="y2",
+        x=value,
+        y=val_y,
+        orientation="h",
+        xaxis="x2",
+        yaxis="y2",
         marker_color=[_css(colors[0, 0, k]) for k in range(vb)],  # grey levels, dark to light
         marker_line=dict(color="black", width=0.5),
-        text=[f"{x:.0f}%" if x >= 0.5 else "" for x in value], textposition="outside",
-        hovertemplate="value %{y}: %{x:.1f}% of pixels<extra></extra>", showlegend=False,
+        text=[f"{x:.0f}%" if x >= 0.5 else "" for x in value],
+        textposition="outside",
+        hovertemplate="value %{y}: %{x:.1f}% of pixels<extra></extra>",
+        showlegend=False,
     )
     top = 0.12  # the strip takes the bottom 10% of the heat map's column
-    title = dict(xref="paper", yref="paper", y=1.0, yanchor="bottom", showarrow=False,
-                 font=dict(size=14))
+    title = dict(xref="paper", yref="paper", y=1.0, yanchor="bottom", showarrow=False, font=dict(size=14))
     layout = dict(
-        height=460, margin=dict(l=10, r=10, t=40, b=10), bargap=0, showlegend=False,
+        height=460,
+        margin=dict(l=10, r=10, t=40, b=10),
+        bargap=0,
+        showlegend=False,
         xaxis=dict(domain=[0, 0.68], anchor="y", matches="x3", showticklabels=False),
         yaxis=dict(domain=[top, 1], anchor="x", title="saturation"),
         xaxis3=dict(domain=[0, 0.68], anchor="y3", tickangle=-35),
         yaxis3=dict(domain=[0, top - 0.015], anchor="x3", visible=False),
-        xaxis2=dict(domain=[0.8, 1], anchor="y2", title="% of pixels",
-                    range=[0, max(float(value.max()) * 1.3, 1)]),
+        xaxis2=dict(
+            domain=[0.8, 1], anchor="y2", title="% of pixels", range=[0, max(float(value.max()) * 1.3, 1)]
+        ),
         yaxis2=dict(domain=[top, 1], anchor="x2", title="value"),
-        annotations=[dict(title, x=0.34, text="Pixels by hue and saturation (% of the image)"),
-                     dict(title, x=0.9, text="Brightness (value)")],
+        annotations=[
+            dict(title, x=0.34, text="Pixels by hue and saturation (% of the image)"),
+            dict(title, x=0.9, text="Brightness (value)"),
+        ],
     )
     return go.Figure(data=[heat, strip, brightness], layout=layout)
 
@@ -130,33 +170,45 @@ def top_bins(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> 
         if flat[idx] <= 0:
             break
         i, j, k = np.unravel_index(idx, shares.shape)
-        out.append({
-            "index": int(idx), "share": float(flat[idx]), "rgb": tuple(int(c) for c in colors[i, j, k]),
-            "label": f"{hue_label(i, hb)} · sat {100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}% · "
-                     f"val {100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%",
-        })
+        out.append(
+            {
+                "index": int(idx),
+                "share": float(flat[idx]),
+                "rgb": tuple(int(c) for c in colors[i, j, k]),
+                "label": f"{hue_label(i, hb)} · sat {100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}% · "
+                f"val {100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%",
+            }
+        )
     return out
 
 
 def top_bins_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> go.Figure:
     """The dominant colours as swatches: one bar per bin, painted in the bin's colour."""
     rows = top_bins(hist, bins, n)[::-1]  # largest on top
-    fig = go.Figure(go.Bar(
-        x=[100 * r["share"] for r in rows], y=[r["label"] for r in rows], orientation="h",
-        marker_color=[_css(r["rgb"]) for r in rows], marker_line=dict(color="black", width=0.5),
-        text=[f"{100 * r['share']:.1f}%" for r in rows], textposition="outside",
-        hovertemplate="%{y}<br>%{x:.1f}% of pixels<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=[100 * r["share"] for r in rows],
+            y=[r["label"] for r in rows],
+            orientation="h",
+            marker_color=[_css(r["rgb"]) for r in rows],
+            marker_line=dict(color="black", width=0.5),
+            text=[f"{100 * r['share']:.1f}%" for r in rows],
+            textposition="outside",
+            hovertemplate="%{y}<br>%{x:.1f}% of pixels<extra></extra>",
+        )
+    )
     fig.update_layout(
         title=f"The {len(rows)} colour bins with the most pixels",
         xaxis=dict(title="% of pixels", range=[0, max([100 * r["share"] for r in rows], default=1) * 1.15]),
-        height=max(220, 32 * len(rows) + 90), margin=dict(l=10, r=40, t=40, b=10),
+        height=max(220, 32 * len(rows) + 90),
+        margin=dict(l=10, r=40, t=40, b=10),
     )
     return fig
 
 
-def probability_figure(classes: Sequence[str], probabilities: Sequence[float],
-                       threshold: float | None = None) -> go.Figure:
+def probability_figure(
+    classes: Sequence[str], probabilities: Sequence[float], threshold: float | None = None
+) -> go.Figure:
     """One bar per class; the most probable highlighted; the "not sure" threshold as a line."""
     p = np.asarray(probabilities, dtype=np.float64)
     if len(classes) != p.size:
@@ -165,17 +217,40 @@ def probability_figure(classes: Sequence[str], probabilities: Sequence[float],
     sure = threshold is None or p[best] >= threshold
     colors = ["#1f77b4" if i == best and sure else "#9aa5b1" for i in range(p.size)]
     bars = go.Bar(
-        x=p, y=list(classes), orientation="h", marker_color=colors,
-        text=[f"{x:.3f}" for x in p], textposition="outside",
+        x=p,
+        y=list(classes),
+        orientation="h",
+        marker_color=colors,
+        text=[f"{x:.3f}" for x in p],
+        textposition="outside",
         hovertemplate="%{y}: %{x:.4f}<extra></extra>",
     )
     layout = dict(
-        xaxis=dict(range=[0, 1.12], title="probability"), yaxis=dict(autorange="reversed"),
-        height=max(160, 40 * p.size + 80), margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(range=[0, 1.12], title="probability"),
+        yaxis=dict(autorange="reversed"),
+        height=max(160, 40 * p.size + 80),
+        margin=dict(l=10, r=10, t=30, b=10),
     )
     if threshold is not None:  # drawn in the layout (add_vline costs 10 ms per figure)
-        layout["shapes"] = [dict(type="line", x0=threshold, x1=threshold, y0=0, y1=1, yref="paper",
-                                 line=dict(color="#d62728", dash="dash"))]
-        layout["annotations"] = [dict(x=threshold, y=1, yref="paper", yanchor="bottom", showarrow=False,
-                                      text=f"threshold {threshold:.2f}")]
+        layout["shapes"] = [
+            dict(
+                type="line",
+                x0=threshold,
+                x1=threshold,
+                y0=0,
+                y1=1,
+                yref="paper",
+                line=dict(color="#d62728", dash="dash"),
+            )
+        ]
+        layout["annotations"] = [
+            dict(
+                x=threshold,
+                y=1,
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+                text=f"threshold {threshold:.2f}",
+            )
+        ]
     return go.Figure(data=[bars], layout=layout)

@@ -11,6 +11,7 @@ Nothing is lost by skipping the validation: the unit tests run every figure thro
 plotly's validator once (`validated`), and read its properties back from there, so a
 misspelled property fails a test, not a student's page.
 """
+
 from __future__ import annotations
 
 import plotly.graph_objects as go

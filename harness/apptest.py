@@ -1,6 +1,10 @@
+"""Streamlit's AppTest, started the way a user arrives: through the router."""
+
+from __future__ import annotations
+
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from harness.app_server import ROOT
 
 APP = str(ROOT / "streamlit_app.py")
 

@@ -1,9 +1,10 @@
 """The Explain page's figures show the numbers they are given (AppTest cannot see plotly)."""
+
 import numpy as np
 
-from core import explain_charts as charts
 from core import softmax as sm
-from core.figure import validated
+from core.charts import explain as charts
+from core.charts.figure import validated
 
 CLASSES = ["dog", "cat", "boat", "airplane"]
 SCORES = [-3.44, 1.16, -0.81, 3.91]
@@ -46,8 +47,9 @@ def test_unvalidated_figures_are_still_valid_plotly():
     """The builders skip plotly's validation for speed: a bad property must not slip through."""
     grid = np.linspace(-10, 10, 5)
     grads = {name: grad(SCORES, 3) for name, (_, grad) in sm.LOSSES.items()}
-    for fig in (charts.probability_figure(CLASSES, sm.softmax(SCORES), target=3),
-                charts.loss_curve_figure(grid, sm.loss_curve(SCORES, 3, grid), 3.91, 0.07,
-                                         "airplane", "nats"),
-                charts.gradient_figure(CLASSES, grads)):
+    for fig in (
+        charts.probability_figure(CLASSES, sm.softmax(SCORES), target=3),
+        charts.loss_curve_figure(grid, sm.loss_curve(SCORES, 3, grid), 3.91, 0.07, "airplane", "nats"),
+        charts.gradient_figure(CLASSES, grads),
+    ):
         validated(fig)  # validates every property; raises on an unknown one

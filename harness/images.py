@@ -1,4 +1,5 @@
-"""Images the tests make themselves (no data we did not create)."""
+"""Images the tests and benchmarks make themselves (no data we did not create)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,13 +1,19 @@
 """The histogram pictures say where an image's pixels really are (checked on images we paint)."""
+
 import colorsys
 
 import cv2
 import numpy as np
 import pytest
 
-from core.histogram_view import (
-    bin_colors, hue_label, hue_saturation_figure, pixel_shares, probability_figure,
-    top_bins, top_bins_figure,
+from core.charts.histogram import (
+    bin_colors,
+    hue_label,
+    hue_saturation_figure,
+    pixel_shares,
+    probability_figure,
+    top_bins,
+    top_bins_figure,
 )
 
 
@@ -24,7 +30,7 @@ def painted(parts, size=100):
     col = 0
     for bgr, frac in parts:
         width = round(size * frac)
-        img[:, col:col + width] = bgr
+        img[:, col : col + width] = bgr
         col += width
     return img
 
@@ -44,7 +50,7 @@ def test_shares_are_fractions_of_pixels_despite_l2_normalisation():
 def test_heat_map_shows_the_hue_saturation_mass_and_the_value_marginal():
     hist = post_histogram(painted([(RED, 0.7), (BLUE, 0.3)]))
     fig = hue_saturation_figure(hist)
-    heat, strip, value = fig.data
+    heat, _strip, value = fig.data
     z = np.array(heat.z)  # (saturation, hue), % of pixels
     assert z.shape == (8, 8)
     assert z[7, 0] == pytest.approx(70) and z[7, 5] == pytest.approx(30)
@@ -59,7 +65,7 @@ def test_hue_strip_is_painted_in_each_columns_own_hue():
     strip = fig.data[1]
     for i, css in enumerate(strip.marker.color):
         r, g, b = (int(v) / 255 for v in css[4:-1].split(","))
-        h, s, v = colorsys.rgb_to_hsv(r, g, b)
+        h, _s, _v = colorsys.rgb_to_hsv(r, g, b)
         assert i / 8 <= h < (i + 1) / 8, (i, css)
 
 

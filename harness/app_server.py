@@ -1,4 +1,5 @@
 """A real `streamlit run streamlit_app.py` on a free local port, for benchmarks and tests."""
+
 from __future__ import annotations
 
 import os
@@ -27,12 +28,28 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log = log_dir / f"server-{self.port}.log"
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-               "--server.headless", "true", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=new_session,
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            start_new_session=new_session,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
         )
 
     def wait_healthy(self, timeout: float = 60) -> None:

@@ -1,9 +1,10 @@
-"""core.train_charts: each figure shows the numbers it was given."""
+"""core.charts.train: each figure shows the numbers it was given."""
+
 import numpy as np
 import pytest
 
-from core import train_charts as charts
-from core.figure import validated
+from core.charts import train as charts
+from core.charts.figure import validated
 
 
 def test_confusion_shows_counts_with_actual_on_rows():
@@ -21,8 +22,13 @@ def test_confusion_shows_counts_with_actual_on_rows():
 
 
 def test_learning_curves_has_train_and_test_for_loss_and_accuracy():
-    curves = {"epoch": np.arange(1, 4), "train_loss": [0.9, 0.7, 0.6], "test_loss": [1.0, 0.8, 0.75],
-              "train_acc": [0.6, 0.7, 0.72], "test_acc": [0.55, 0.6, 0.62]}
+    curves = {
+        "epoch": np.arange(1, 4),
+        "train_loss": [0.9, 0.7, 0.6],
+        "test_loss": [1.0, 0.8, 0.75],
+        "train_acc": [0.6, 0.7, 0.72],
+        "test_acc": [0.55, 0.6, 0.62],
+    }
     fig = validated(charts.learning_curves_figure(curves))
     assert len(fig.data) == 4
     by = {(t.name, t.xaxis): list(t.y) for t in fig.data}
@@ -52,8 +58,10 @@ def test_reliability_has_the_diagonal_and_the_model():
 
 
 def test_probability_bars_one_trace_per_class():
-    samples = [{"actual": "cat", "probabilities": {"cat": 0.7, "dog": 0.3}},
-               {"actual": "dog", "probabilities": {"cat": 0.45, "dog": 0.55}}]
+    samples = [
+        {"actual": "cat", "probabilities": {"cat": 0.7, "dog": 0.3}},
+        {"actual": "dog", "probabilities": {"cat": 0.45, "dog": 0.55}},
+    ]
     fig = validated(charts.probability_bars_figure(samples, ["cat", "dog"]))
     assert [t.name for t in fig.data] == ["cat", "dog"]
     assert list(fig.data[1].y) == [0.3, 0.55] and list(fig.data[0].x) == ["#1: cat", "#2: dog"]
@@ -67,21 +75,33 @@ def test_accuracy_comparison_labels_percentages():
 
 def test_unvalidated_figures_are_still_valid_plotly():
     """The figures skip plotly's validation for speed: each must still pass it."""
-    curves = {"epoch": np.arange(1, 4), "train_loss": [0.9, 0.7, 0.6], "test_loss": [1.0, 0.8, 0.75],
-              "train_acc": [0.6, 0.7, 0.72], "test_acc": [0.55, 0.6, 0.62]}
+    curves = {
+        "epoch": np.arange(1, 4),
+        "train_loss": [0.9, 0.7, 0.6],
+        "test_loss": [1.0, 0.8, 0.75],
+        "train_acc": [0.6, 0.7, 0.72],
+        "test_acc": [0.55, 0.6, 0.62],
+    }
     samples = [{"actual": "cat", "probabilities": {"cat": 0.7, "dog": 0.3}}]
-    for fig in (charts.confusion_figure(np.array([[5, 1], [2, 4]]), ["cat", "dog"]),
-                charts.learning_curves_figure(curves),
-                charts.gap_distribution_figure([0.1, 0.9], [0.5]),
-                charts.reliability_figure([0.2, 0.8], [0.25, 0.7], [10, 30], "dog"),
-                charts.probability_bars_figure(samples, ["cat", "dog"]),
-                charts.accuracy_comparison_figure(["post", "chi2"], [0.63, 0.69], baseline=0.63)):
+    for fig in (
+        charts.confusion_figure(np.array([[5, 1], [2, 4]]), ["cat", "dog"]),
+        charts.learning_curves_figure(curves),
+        charts.gap_distribution_figure([0.1, 0.9], [0.5]),
+        charts.reliability_figure([0.2, 0.8], [0.25, 0.7], [10, 30], "dog"),
+        charts.probability_bars_figure(samples, ["cat", "dog"]),
+        charts.accuracy_comparison_figure(["post", "chi2"], [0.63, 0.69], baseline=0.63),
+    ):
         validated(fig)
 
 
 def test_learning_curves_put_loss_left_and_accuracy_right_with_titles():
-    curves = {"epoch": np.arange(1, 3), "train_loss": [0.9, 0.7], "test_loss": [1.0, 0.8],
-              "train_acc": [0.6, 0.7], "test_acc": [0.55, 0.6]}
+    curves = {
+        "epoch": np.arange(1, 3),
+        "train_loss": [0.9, 0.7],
+        "test_loss": [1.0, 0.8],
+        "train_acc": [0.6, 0.7],
+        "test_acc": [0.55, 0.6],
+    }
     fig = validated(charts.learning_curves_figure(curves, loss_name="hinge loss"))
     assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
     assert [a.text for a in fig.layout.annotations] == ["hinge loss", "accuracy"]
