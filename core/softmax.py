@@ -253,3 +253,92 @@ def overflow_view(scores: ArrayLike) -> OverflowView:
         shifted = s - s.max()
     stable_exp = np.exp(shifted)
     return OverflowView(s, naive_exp, naive_p, shifted, stable_exp, stable_exp / stable_exp.sum())
+
+
+# ---------------------------------------------------------------- many examples at once
+# The same losses over a batch: scores S of shape (n, K), one true class per row. The
+# Playground trains a linear classifier with these; for one row they equal the
+# functions above (tests/unit/test_softmax.py checks both against each other).
+
+
+def as_score_rows(scores: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    """Scores as an (n, K) float64 array of finite numbers, K >= 2, or a ValueError."""
+    try:
+        S = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("scores must be numbers") from exc
+    if S.ndim != 2 or S.shape[1] < 2:
+        raise ValueError(f"scores must be an (n, K) array with K >= 2, got shape {S.shape}")
+    if not np.all(np.isfinite(S)):
+        raise ValueError("scores must be finite numbers (no NaN or infinity)")
+    return S
+
+
+def check_targets(targets, n: int, k: int) -> np.ndarray:
+    """One class index per row, each in 0..k-1."""
+    y = np.asarray(targets)
+    if y.shape != (n,) or (n and y.dtype.kind not in "iu"):
+        raise ValueError(f"targets must be {n} class indices, got shape {y.shape} ({y.dtype})")
+    if n and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"targets must be class indices 0..{k - 1}")
+    return y.astype(np.intp)
+
+
+def log_softmax_rows(scores, temperature: float = 1.0) -> np.ndarray:
+    """log_softmax of every row, stably (max subtracted first, as log_softmax)."""
+    S, t = as_score_rows(scores), check_temperature(temperature)  # (n, K)
+    with np.errstate(over="ignore"):
+        shifted = (S - S.max(axis=1, keepdims=True)) / t  # (n, K), each row's max is 0
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax_rows(scores, temperature: float = 1.0) -> np.ndarray:
+    """p for every row, (n, K); each row sums to 1."""
+    return np.exp(log_softmax_rows(scores, temperature))
+
+
+def cross_entropy_rows(scores, targets, temperature: float = 1.0) -> np.ndarray:
+    """-ln p_(y_i) for every row i, in nats: (n,)."""
+    logp = log_softmax_rows(scores, temperature)  # (n, K)
+    y = check_targets(targets, *logp.shape)
+    return -logp[np.arange(len(y)), y]
+
+
+def softmax_gradient_rows(scores, targets, temperature: float = 1.0) -> np.ndarray:
+    """d cross_entropy_rows / d S = (P - onehot(y)) / T, (n, K)."""
+    P = softmax_rows(scores, temperature)  # (n, K)
+    y = check_targets(targets, *P.shape)
+    P[np.arange(len(y)), y] -= 1.0
+    return P / check_temperature(temperature)
+
+
+def _margin_rows(scores, targets, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    S = as_score_rows(scores)  # (n, K)
+    y = check_targets(targets, *S.shape)
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+    rows = np.arange(len(y))
+    M = np.maximum(0.0, S - S[rows, y][:, None] + margin)  # (n, K)
+    M[rows, y] = 0.0
+    return M, y
+
+
+def hinge_rows(scores, targets, margin: float = 1.0) -> np.ndarray:
+    """Weston-Watkins multi-class hinge of every row: sum_{j != y} max(0, s_j - s_y + margin), (n,)."""
+    M, _ = _margin_rows(scores, targets, margin)
+    return M.sum(axis=1)
+
+
+def hinge_gradient_rows(scores, targets, margin: float = 1.0) -> np.ndarray:
+    """d hinge_rows / d S, (n, K): +1 for each class inside the margin, minus their count on y."""
+    M, y = _margin_rows(scores, targets, margin)
+    G = (M > 0).astype(np.float64)  # (n, K)
+    G[np.arange(len(y)), y] = -G.sum(axis=1)
+    return G
+
+
+ROW_LOSSES = {
+    # name -> (per-row loss, its gradient), both taking (scores (n, K), targets (n,))
+    "cross-entropy": (cross_entropy_rows, softmax_gradient_rows),
+    "hinge": (hinge_rows, hinge_gradient_rows),
+}

@@ -268,3 +268,52 @@ def test_post_table_is_the_posts_table():
     assert round(sm.post_table([-3.44, 1.16, -0.81, 3.91], base=10).neg_log[3], 4) == 0.0308
     huge = sm.post_table([0.0, 1000.0])  # exp overflows as written; probabilities stay exact
     assert np.isinf(huge.exp[1]) and huge.probabilities[1] == 1.0 and np.isfinite(huge.neg_log[1])
+
+
+# ---------------------------------------------------------------- batches (the Playground's)
+
+
+def _batch(n=7, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 3, (n, k)), rng.integers(0, k, n)
+
+
+def test_row_functions_equal_the_one_example_functions_row_by_row():
+    S, y = _batch()
+    for T in (0.5, 1.0, 3.0):
+        P = sm.softmax_rows(S, T)
+        L = sm.cross_entropy_rows(S, y, T)
+        G = sm.softmax_gradient_rows(S, y, T)
+        for i in range(len(y)):
+            np.testing.assert_allclose(P[i], sm.softmax(S[i], T), rtol=1e-12)
+            assert L[i] == pytest.approx(sm.cross_entropy(S[i], int(y[i]), temperature=T), rel=1e-12)
+            np.testing.assert_allclose(G[i], sm.softmax_gradient(S[i], int(y[i]), T), atol=1e-12)
+    H, HG = sm.hinge_rows(S, y), sm.hinge_gradient_rows(S, y)
+    for i in range(len(y)):
+        assert H[i] == pytest.approx(sm.hinge_loss(S[i], int(y[i])))
+        np.testing.assert_array_equal(HG[i], sm.hinge_gradient(S[i], int(y[i])))
+
+
+def test_row_gradients_match_finite_differences():
+    S, y = _batch(n=5, k=3, seed=1)
+    for name, (loss, grad) in sm.ROW_LOSSES.items():
+        G, h = grad(S, y), 1e-6
+        for i, j in np.ndindex(S.shape):
+            up, down = S.copy(), S.copy()
+            up[i, j] += h
+            down[i, j] -= h
+            numeric = (loss(up, y)[i] - loss(down, y)[i]) / (2 * h)
+            assert numeric == pytest.approx(G[i, j], abs=1e-5), (name, i, j)
+
+
+def test_row_functions_refuse_bad_shapes_and_targets():
+    S, y = _batch()
+    with pytest.raises(ValueError):
+        sm.softmax_rows(S[0])  # one row is (K,), not (n, K)
+    with pytest.raises(ValueError):
+        sm.cross_entropy_rows(S, y[:-1])
+    with pytest.raises(ValueError):
+        sm.cross_entropy_rows(S, np.full(len(y), 9))
+    with pytest.raises(ValueError):
+        sm.hinge_rows(np.full((2, 3), np.nan), [0, 1])
+    assert sm.cross_entropy_rows(np.zeros((0, 3)), np.zeros(0, int)).shape == (0,)

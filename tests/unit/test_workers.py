@@ -85,7 +85,10 @@ def test_workers_exit_when_their_server_is_killed(tmp_path):
         "    time.sleep(60)\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         worker = int(proc.stdout.readline())

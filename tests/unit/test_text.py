@@ -1,0 +1,60 @@
+"""The one escaper and the number formatter: user strings stay text, numbers stay whole."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from core import text
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "![x](http://evil.example/p.png)",
+        "[click](http://evil.example)",
+        r"$\color{red}\Huge{cat}$",
+        ":red[cat] :material/home:",
+        "**bold** _it_ `code` <b>x</b> | cell",
+        "# heading\n- list",
+    ],
+)
+def test_markdown_escaping_leaves_no_markup_character_unescaped(hostile):
+    out = text.md(hostile)
+    assert "\n" not in out
+    for i, c in enumerate(out):
+        if c in "![]()$:*_`<>|#-\\" and c != "\\":
+            assert out[i - 1] == "\\", (out, i)
+
+
+def test_html_escaping_for_chart_text():
+    assert text.html('<a href="x">cat</a>') == "&lt;a href=&quot;x&quot;&gt;cat&lt;/a&gt;"
+    assert text.html("a\nb") == "a b"
+
+
+def test_clean_name_removes_invisible_and_bidi_characters_and_says_so():
+    name, notes = text.clean_name("cat\u200b")
+    assert name == "cat" and notes and "invisible" in notes[0]
+    name, notes = text.clean_name("\u202egod\u202c")
+    assert name == "god" and notes
+    assert text.clean_name("  plain   name ") == ("plain name", [])
+    # Combining forms are composed (NFC), so 'é' typed two ways is one name.
+    assert text.clean_name("e\u0301")[0] == "\u00e9"
+
+
+def test_name_key_makes_look_alikes_equal():
+    assert text.name_key("Cat") == text.name_key("ｃａｔ") == text.name_key("cat")
+    assert text.name_key("cat") != text.name_key("cut")
+
+
+def test_numbers_keep_their_exponent():
+    assert text.number(0.93148) == "0.9315"
+    assert text.number(4.57e-15) == "4.57 × 10⁻¹⁵"
+    assert text.number(1.929e-22) == "1.93 × 10⁻²²"
+    assert text.number(3.2e9) == "3.20 × 10⁹"
+    assert text.number(-0.0) == "0.0000"
+    assert text.number(math.inf) == "∞" and text.number(math.nan) == "nan"
+    assert text.tex_number(4.57e-15) == r"4.57 \times 10^{-15}"
+    assert text.tex_number(math.inf) == r"\infty"
+    assert text.percent(0.60268) == "60.3%" and text.percent(0.628) == "62.8%"
