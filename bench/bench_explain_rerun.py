@@ -61,7 +61,7 @@ def shared_script_cache(enabled: bool):
 def open_explain(n_classes: int):
     from streamlit.testing.v1 import AppTest
 
-    from core.urlstate import default_state, encode_state
+    from core.explain.state import default_state, encode_state
 
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     state = default_state()

@@ -69,6 +69,17 @@ def check_base(base: float) -> float:
 
 
 # ---------------------------------------------------------------- softmax
+# Each public function checks its arguments, then calls its kernel (the leading
+# underscore): the same maths on arguments already checked. core.explain.view checks
+# one page state once and calls the kernels directly, so a rerun validates nothing twice.
+
+
+def _log_softmax(s: np.ndarray, t: float) -> np.ndarray:
+    # Shift before dividing: s / T alone overflows to inf (then nan) for huge s or tiny T.
+    # A gap wider than float64 holds becomes -inf, i.e. a probability of exactly 0.
+    with np.errstate(over="ignore"):
+        shifted = (s - s.max()) / t  # (K,), max is 0
+    return shifted - np.log(np.sum(np.exp(shifted)))
 
 
 def log_softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
@@ -77,12 +88,7 @@ def log_softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     Subtracting the max first keeps every exponent <= 0, so nothing overflows
     and the largest term is exactly 1 (the sum never underflows to 0).
     """
-    s, t = as_scores(scores), check_temperature(temperature)  # (K,)
-    # Shift before dividing: s / T alone overflows to inf (then nan) for huge s or tiny T.
-    # A gap wider than float64 holds becomes -inf, i.e. a probability of exactly 0.
-    with np.errstate(over="ignore"):
-        shifted = (s - s.max()) / t  # (K,), max is 0
-    return shifted - np.log(np.sum(np.exp(shifted)))
+    return _log_softmax(as_scores(scores), check_temperature(temperature))
 
 
 def softmax(scores: ArrayLike, temperature: float = 1.0) -> np.ndarray:
@@ -99,13 +105,22 @@ class PostTable:
     neg_log: np.ndarray  # (K,) -log_base p: the loss were that class the true one
 
 
-def post_table(scores: ArrayLike, temperature: float = 1.0, base: float = math.e) -> PostTable:
-    """exp(score), probability and -log p per class, as the post tabulates them."""
-    s, t = as_scores(scores), check_temperature(temperature)  # (K,)
-    logp = log_softmax(s, t)  # (K,)
+def _post_table(s: np.ndarray, t: float, base: float) -> PostTable:
+    logp = _log_softmax(s, t)  # (K,)
     with np.errstate(over="ignore"):
         e = np.exp(s / t)
-    return PostTable(e, np.exp(logp), -logp / math.log(check_base(base)))
+    return PostTable(e, np.exp(logp), -logp / math.log(base))
+
+
+def post_table(scores: ArrayLike, temperature: float = 1.0, base: float = math.e) -> PostTable:
+    """exp(score), probability and -log p per class, as the post tabulates them."""
+    return _post_table(as_scores(scores), check_temperature(temperature), check_base(base))
+
+
+def _softmax_gradient(p: np.ndarray, y: int, t: float, base: float) -> np.ndarray:
+    onehot = np.zeros_like(p)
+    onehot[y] = 1.0
+    return (p - onehot) / (t * math.log(base))
 
 
 def softmax_gradient(
@@ -117,58 +132,76 @@ def softmax_gradient(
     true class's score, lower the others in proportion to their probability.
     """
     p = softmax(scores, temperature)  # (K,)
-    onehot = np.zeros_like(p)
-    onehot[check_target(target, p.size)] = 1.0
-    return (p - onehot) / (check_temperature(temperature) * math.log(check_base(base)))
+    return _softmax_gradient(
+        p, check_target(target, p.size), check_temperature(temperature), check_base(base)
+    )
+
+
+def _cross_entropy(logp: np.ndarray, y: int, base: float) -> float:
+    nats = float(-logp[y])  # a Python float: inf, not a warning,
+    return nats / math.log(base)  # when a base near 1 overflows it
 
 
 def cross_entropy(scores: ArrayLike, target: int, base: float = math.e, temperature: float = 1.0) -> float:
     """-log_base p_target. In nats (base e) this is the post's 0.0709."""
     logp = log_softmax(scores, temperature)
-    nats = float(-logp[check_target(target, logp.size)])  # a Python float: inf, not a warning,
-    return nats / math.log(check_base(base))  # when a base near 1 overflows it
+    return _cross_entropy(logp, check_target(target, logp.size), check_base(base))
 
 
 # ---------------------------------------------------------------- hinge losses
 
 
-def _margins(scores: ArrayLike, target: int, margin: float) -> tuple[np.ndarray, int]:
-    """max(0, s_j - s_y + margin) for every j != y (0 at j = y)."""
-    s = as_scores(scores)
-    y = check_target(target, s.size)
+def _check_margin(margin: float) -> float:
     if not math.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+    return margin
+
+
+def _margins(s: np.ndarray, y: int, margin: float) -> np.ndarray:
+    """max(0, s_j - s_y + margin) for every j != y (0 at j = y)."""
     m = np.maximum(0.0, s - s[y] + margin)  # (K,)
     m[y] = 0.0
-    return m, y
+    return m
 
 
-def hinge_loss(scores: ArrayLike, target: int, margin: float = 1.0) -> float:
-    """Multi-class SVM loss: sum_{j != y} max(0, s_j - s_y + margin)."""
-    m, _ = _margins(scores, target, margin)
-    return float(m.sum())
+def _checked_margins(scores: ArrayLike, target: int, margin: float) -> tuple[np.ndarray, int]:
+    s = as_scores(scores)
+    y = check_target(target, s.size)
+    return _margins(s, y, _check_margin(margin)), y
 
 
-def hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.ndarray:
-    """+1 for every class inside the margin, minus their count on the true class."""
-    m, y = _margins(scores, target, margin)
+def _hinge_gradient(m: np.ndarray, y: int) -> np.ndarray:
     g = (m > 0).astype(np.float64)
     g[y] = -g.sum()
     return g
 
 
+def _squared_hinge_gradient(m: np.ndarray, y: int) -> np.ndarray:
+    g = 2.0 * m
+    g[y] = -g.sum()
+    return g
+
+
+def hinge_loss(scores: ArrayLike, target: int, margin: float = 1.0) -> float:
+    """Multi-class SVM loss: sum_{j != y} max(0, s_j - s_y + margin)."""
+    m, _ = _checked_margins(scores, target, margin)
+    return float(m.sum())
+
+
+def hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.ndarray:
+    """+1 for every class inside the margin, minus their count on the true class."""
+    return _hinge_gradient(*_checked_margins(scores, target, margin))
+
+
 def squared_hinge_loss(scores: ArrayLike, target: int, margin: float = 1.0) -> float:
     """sum_{j != y} max(0, s_j - s_y + margin)^2: punishes big violations harder."""
-    m, _ = _margins(scores, target, margin)
+    m, _ = _checked_margins(scores, target, margin)
     return float(np.sum(m**2))
 
 
 def squared_hinge_gradient(scores: ArrayLike, target: int, margin: float = 1.0) -> np.ndarray:
     """2 max(0, .) per violating class, minus their sum on the true class."""
-    m, y = _margins(scores, target, margin)
-    g = 2.0 * m
-    g[y] = -g.sum()
-    return g
+    return _squared_hinge_gradient(*_checked_margins(scores, target, margin))
 
 
 LOSSES = {
@@ -179,17 +212,30 @@ LOSSES = {
 }
 
 
+def _check_learning_rate(learning_rate: float) -> float:
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning rate must be a positive number, got {learning_rate!r}")
+    return learning_rate
+
+
 def gradient_step(scores: ArrayLike, gradient: ArrayLike, learning_rate: float) -> np.ndarray:
     """One step of gradient descent on the scores themselves: s - lr * grad."""
     s, g = as_scores(scores), np.asarray(gradient, dtype=np.float64)
     if g.shape != s.shape:
         raise ValueError(f"gradient has shape {g.shape}, scores {s.shape}")
-    if not math.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning rate must be a positive number, got {learning_rate!r}")
-    return s - learning_rate * g
+    return s - _check_learning_rate(learning_rate) * g
 
 
 # ---------------------------------------------------------------- the page's helpers
+
+
+def _loss_curve(s: np.ndarray, y: int, g: np.ndarray, base: float, t: float) -> np.ndarray:
+    z = np.tile(s, (g.size, 1))  # (G, K)
+    z[:, y] = g
+    with np.errstate(over="ignore"):  # as in log_softmax: shift first, then divide by T
+        shifted = (z - z.max(axis=1, keepdims=True)) / t  # (G, K)
+    lse = np.log(np.exp(shifted).sum(axis=1))  # (G,)
+    return (lse - shifted[:, y]) / math.log(base)
 
 
 def loss_curve(
@@ -199,20 +245,18 @@ def loss_curve(
     s = as_scores(scores)
     y = check_target(target, s.size)
     g = np.asarray(grid, dtype=np.float64)  # (G,)
-    z = np.tile(s, (g.size, 1))  # (G, K)
-    z[:, y] = g
-    with np.errstate(over="ignore"):  # as in log_softmax: shift first, then divide by T
-        shifted = (z - z.max(axis=1, keepdims=True)) / check_temperature(temperature)  # (G, K)
-    lse = np.log(np.exp(shifted).sum(axis=1))  # (G,)
-    return (lse - shifted[:, y]) / math.log(check_base(base))
+    return _loss_curve(s, y, g, check_base(base), check_temperature(temperature))
+
+
+def _rank_of_target(s: np.ndarray, y: int) -> int:
+    others = np.delete(s, y)
+    return int(np.sum(others >= s[y])) + 1
 
 
 def rank_of_target(scores: ArrayLike, target: int) -> int:
     """1-based rank of the true class; ties count against it (a tie is not a win)."""
     s = as_scores(scores)
-    y = check_target(target, s.size)
-    others = np.delete(s, y)
-    return int(np.sum(others >= s[y])) + 1
+    return _rank_of_target(s, check_target(target, s.size))
 
 
 def in_top_k(scores: ArrayLike, target: int, k: int) -> bool:
@@ -227,8 +271,8 @@ class OverflowView:
     """The same scores through the naive and the max-subtracted softmax."""
 
     scores: np.ndarray  # (K,)
-    naive_exp: np.ndarray  # (K,) e^s, inf past EXP_OVERFLOW
-    naive_probabilities: np.ndarray  # (K,) nan when the sum is inf
+    naive_exp: np.ndarray  # (K,) e^s, inf past EXP_OVERFLOW, 0 below about -745
+    naive_probabilities: np.ndarray  # (K,) nan when the sum is inf (or 0)
     shifted: np.ndarray  # (K,) s - max(s), all <= 0
     stable_exp: np.ndarray  # (K,) e^(s - max), in (0, 1]
     stable_probabilities: np.ndarray  # (K,) always finite, sums to 1
@@ -237,22 +281,36 @@ class OverflowView:
     def naive_broken(self) -> bool:
         return not bool(np.all(np.isfinite(self.naive_probabilities)))
 
+    @property
+    def naive_failure(self) -> str | None:
+        """How the naive form broke: "overflow" (a term is inf, so inf / inf = nan),
+        "underflow" (every term is 0, so 0 / 0 = nan), or None when it did not."""
+        if not self.naive_broken:
+            return None
+        return "overflow" if bool(np.any(np.isinf(self.naive_exp))) else "underflow"
+
 
 def naive_softmax(scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """e^s / sum e^s straight from the definition: what overflows. Returns (exp, p)."""
-    s = as_scores(scores)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    return _naive_softmax(as_scores(scores))
+
+
+def _naive_softmax(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         e = np.exp(s)
         return e, e / e.sum()
 
 
-def overflow_view(scores: ArrayLike) -> OverflowView:
-    s = as_scores(scores)
-    naive_exp, naive_p = naive_softmax(s)
+def _overflow_view(s: np.ndarray) -> OverflowView:
+    naive_exp, naive_p = _naive_softmax(s)
     with np.errstate(over="ignore"):  # a gap past float64's range is -inf: exp gives 0
         shifted = s - s.max()
     stable_exp = np.exp(shifted)
     return OverflowView(s, naive_exp, naive_p, shifted, stable_exp, stable_exp / stable_exp.sum())
+
+
+def overflow_view(scores: ArrayLike) -> OverflowView:
+    return _overflow_view(as_scores(scores))
 
 
 # ---------------------------------------------------------------- many examples at once

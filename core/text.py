@@ -39,11 +39,13 @@ def clean_name(raw: object) -> tuple[str, list[str]]:
     """A user-supplied name as the app keeps it: Unicode NFC, no invisible or bidi control
     characters, white space folded. Returns (name, what was changed, in words)."""
     text = str(raw).encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot be shown
-    text = unicodedata.normalize("NFC", text)
     kept = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE_CATEGORIES or c in "\t\n\r")
+    # Composed after the removal: an invisible character between a letter and its accent
+    # would otherwise leave them uncomposed, and a second cleaning would change the name.
+    kept = unicodedata.normalize("NFC", kept)
     notes = []
-    if len(kept) != len(text):
-        removed = len(text) - len(kept)
+    removed = sum(unicodedata.category(c) in _INVISIBLE_CATEGORIES and c not in "\t\n\r" for c in text)
+    if removed:
         notes.append(
             f"'{md(kept[:20])}' held {removed} invisible or text-direction character"
             f"{'s' if removed > 1 else ''}; {'they were' if removed > 1 else 'it was'} removed."

@@ -1,12 +1,14 @@
 """The Explain page as a user drives it: widgets by key, numbers as shown on screen."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core import softmax as sm
-from core.urlstate import ExplainState, default_state, encode_state
+from core.explain.state import ExplainState, default_state, encode_state
+from core.text import md
 from harness.apptest import open_page
 
 POST = list(default_state().scores)
@@ -131,12 +133,13 @@ def test_adding_and_removing_classes(at):
 
 
 def test_cannot_go_below_two_classes(at):
-    for i in (3, 2):
-        at.button(key=f"remove_{i}").click().run()
+    at.button(key="remove_3").click().run()  # airplane, the true class
+    assert "'airplane' was the true class; now 'dog' is" in texts(at.warning)
+    at.button(key="remove_2").click().run()
     ok(at)
     assert list(post_table(at).index) == ["dog", "cat"]
     assert at.button(key="remove_0").disabled and at.button(key="remove_1").disabled
-    # The true class (airplane) was removed: the first class took over.
+    # The true class (airplane) was removed: the first class took over, and the page says so.
     assert metric(at, "p(dog)") == f"{sm.softmax([-3.44, 1.16])[0]:.4f}"
 
 
@@ -157,6 +160,18 @@ def test_duplicate_and_empty_names_get_a_message_and_a_working_page(at):
     ok(at)
     assert "no name" in texts(at.warning)
     assert metric(at, "p(airplane)") == "0.9315"
+
+
+def test_look_alike_and_invisible_names_are_told_apart_with_a_note(at):
+    at.text_input(key="name_1").input("Dog").run()  # reads the same as 'dog'
+    ok(at)
+    assert "'Dog' reads the same as 'dog'" in texts(at.warning)
+    assert list(post_table(at).index)[:2] == ["dog", "Dog (2)"]
+    at.text_input(key="name_2").input("bo\u200bat\u202e").run()
+    ok(at)
+    assert "invisible or text-direction" in texts(at.warning)
+    assert list(post_table(at).index)[2] == "boat"
+    assert at.query_params["classes"] == "dog,Dog%20%282%29,boat,airplane"
 
 
 def test_gradient_step_lowers_the_chosen_loss(at):
@@ -295,7 +310,7 @@ def test_overflow_view_shows_naive_exp_breaking(at):
     at.run()
     ok(at)
     table = at.dataframe[1].value
-    assert table["naive exp"]["airplane"] == "inf" and table["naive p"]["airplane"] == "nan"
+    assert table["naive exp"]["airplane"] == "∞" and table["naive p"]["airplane"] == "nan"
     assert table["stable p"].tolist() == ["0.0006", "0.0596", "0.0083", "0.9315"]
     assert "Naive softmax broke" in texts(at.error)
     at.number_input(key="shift").set_value(5.0).run()
@@ -336,3 +351,48 @@ def test_names_with_markup_and_latex_and_off_grid_values_render():
         == f"{sm.cross_entropy([3.14159265, 1, 2, -49.99999], 3, temperature=0.123):.4f}"
     )
     assert r"\times 10^{" in texts(at.latex)  # tiny probabilities in LaTeX's own notation
+
+
+HOME = """
+import streamlit as st
+from ui.explain_state import hand_off
+
+if st.button("Open on Explain", key="go"):
+    hand_off(
+        ["cat", "dog\\u200b", "[x](http://evil.example)"], [120.0, -3.0, 0.5], 1,
+        source="image cat.7.jpg scored by model **pets** · softmax · 61.2%",
+        back_page="home.py", back_label="Back to cat.7.jpg",
+    )
+"""
+APP_WITH_HOME = """
+import streamlit as st
+st.navigation([st.Page("home.py", default=True), st.Page("pages/explain.py")]).run()
+"""
+
+
+def test_hand_off_opens_explain_with_the_scores_where_they_came_from_and_a_way_back(tmp_path):
+    """Another page's hand_off: scores clamped into range (and said so), names cleaned,
+    the source shown as plain text, a link back; a reset forgets the source."""
+    from streamlit.testing.v1 import AppTest
+
+    from harness.apptest import APP
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "explain.py").symlink_to(Path(APP).parent / EXPLAIN)
+    (tmp_path / "home.py").write_text(HOME)
+    (tmp_path / "app.py").write_text(APP_WITH_HOME)
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30).run()
+    at.button(key="go").click().run()
+    ok(at)
+    assert list(post_table(at).index) == ["cat", "dog", "[x](http://evil.example)"]
+    assert at.slider(key="slider_0").value == 50.0 and at.radio(key="target").value == 1
+    warned = texts(at.warning)
+    assert "clamped" in warned and "invisible" in warned
+    source = texts(at.markdown)
+    assert md("image cat.7.jpg scored by model **pets** · softmax · 61.2%") in source  # as text, not bold
+    link = at.get("page_link")[0]
+    assert link.proto.label == md("Back to cat.7.jpg") and link.proto.page_script_hash
+    at.slider(key="slider_2").set_value(1.0).run()
+    assert "moved them since" in texts(at.caption)  # the scores are no longer the image's
+    at.button(key="reset").click().run()
+    assert "cat.7.jpg" not in texts(at.markdown) and not at.get("page_link")

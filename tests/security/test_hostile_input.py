@@ -27,7 +27,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from core.urlstate import MAX_CLASSES
+from core.explain.state import MAX_CLASSES
 from harness.apptest import APP, open_page
 from harness.images import CLASS_COLORS, encode, make_class_folders, make_image, make_kaggle_folder
 from tests.security.conftest import classify_page

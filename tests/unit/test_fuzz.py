@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from core import softmax as sm
-from core.urlstate import (
+from core.explain.state import (
     BASES,
     MAX_CLASSES,
     MIN_CLASSES,
@@ -30,6 +30,7 @@ from core.urlstate import (
     decode_state,
     encode_state,
 )
+from core.text import clean_name, name_key
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -184,7 +185,8 @@ def test_bad_input_raises_value_error_and_nothing_else(scores, target):
 
 def _valid(state: ExplainState) -> None:
     assert MIN_CLASSES <= len(state.classes) == len(state.scores) <= MAX_CLASSES
-    assert len(set(state.classes)) == len(state.classes)
+    assert len({name_key(c) for c in state.classes}) == len(state.classes)  # none reads like another
+    assert all(clean_name(c) == (c, []) for c in state.classes)  # nothing invisible, NFC
     assert all(
         isinstance(c, str) and 0 < len(c) <= NAME_MAX and c == " ".join(c.split()) for c in state.classes
     )
@@ -286,10 +288,10 @@ def test_huge_values_are_ignored_quickly(name, n, unit):
 
 name_chars = st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
 long_names = st.lists(
-    st.text(name_chars, min_size=NAME_MAX - 2, max_size=NAME_MAX),
+    st.text(name_chars, min_size=NAME_MAX - 2, max_size=NAME_MAX).filter(lambda n: clean_name(n) == (n, [])),
     min_size=MAX_CLASSES - 2,
     max_size=MAX_CLASSES,
-    unique=True,
+    unique_by=name_key,
 )
 
 

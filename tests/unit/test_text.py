@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import text
 
@@ -58,3 +60,11 @@ def test_numbers_keep_their_exponent():
     assert text.tex_number(4.57e-15) == r"4.57 \times 10^{-15}"
     assert text.tex_number(math.inf) == r"\infty"
     assert text.percent(0.60268) == "60.3%" and text.percent(0.628) == "62.8%"
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_a_cleaned_name_is_clean(raw):
+    """Cleaning twice changes nothing, so a name that came in through a link reads back the same."""
+    name, _ = text.clean_name(raw)
+    assert text.clean_name(name) == (name, [])

@@ -1,4 +1,9 @@
-"""The Explain page's whole state <-> URL query parameters (strings).
+"""The Explain page's whole state, its URL form, and what a user can do to it.
+
+The state is a frozen `ExplainState`; every change (add or remove a class, paste
+scores, take gradient steps) is a function from a state to a new state plus the
+messages a user should read. No Streamlit here: ui/explain_state.py wires these to
+the widgets and callbacks.
 
 Query parameters (all optional; a missing one takes the post's default):
 
@@ -9,8 +14,8 @@ Query parameters (all optional; a missing one takes the post's default):
     base         log base of the loss: ``e`` (nats), ``10`` or ``2`` (bits)
     temperature  softmax temperature T > 0: ``1``
 
-Another page hands scores over with
-``st.switch_page("pages/explain.py", query_params=encode_state(state))``.
+Another page hands scores over with ``ui.explain_state.hand_off(...)``, which
+clamps them (`clamp_state`) and opens the Explain page with ``encode_state(state)``.
 
 `decode_state` never raises: a broken or hostile URL gives the default state, or
 a clamped one, plus messages saying what was changed and why.
@@ -20,8 +25,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
+
+from core.text import clean_name, md, name_key
 
 PARAMS = ("classes", "scores", "target", "base", "temperature")
 
@@ -94,24 +101,36 @@ def _parse_float(text: str) -> float | None:
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[str]]:
-    """Empty names become 'class N', long ones are cut, repeats get ' (2)'. Returns (names, messages)."""
+    """Names as the page keeps them: cleaned (core.text.clean_name: NFC, no invisible or
+    bidi characters), empty ones become 'class N', long ones are cut, and a name that
+    reads the same as an earlier one (core.text.name_key: 'Cat', 'cat', 'ｃａｔ') gets
+    ' (2)'. Returns (names, messages); messages are Markdown, names in them escaped."""
     out, messages, seen = [], [], set()
     for i, raw in enumerate(names):
-        raw = raw.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot go in a URL
-        name = " ".join(raw.split())  # no newlines or tabs in a label
+        name, notes = clean_name(raw)
+        messages.extend(notes)
         if not name:
             name = f"class {i + 1}"
             messages.append(f"Class {i + 1} had no name; it is shown as '{name}'.")
         if len(name) > NAME_MAX:
-            messages.append(f"Class name '{name[:20]}...' is longer than {NAME_MAX} characters; it was cut.")
-            name = name[:NAME_MAX]
-        if name in seen:
+            messages.append(
+                f"Class name '{md(name[:20])}...' is longer than {NAME_MAX} characters; it was cut."
+            )
+            name = name[:NAME_MAX].rstrip()
+        key = name_key(name)
+        if key in seen:
+            first = next(o for o in out if name_key(o) == key)
             n = 2
-            while f"{name} ({n})" in seen:
+            while name_key(f"{name} ({n})") in seen:
                 n += 1
-            messages.append(f"Two classes are both called '{name}'; the second is shown as '{name} ({n})'.")
+            if first == name:
+                said = f"Two classes are both called '{md(name)}'"
+            else:
+                said = f"'{md(name)}' reads the same as '{md(first)}'"
+            messages.append(f"{said}; the second is shown as '{md(name)} ({n})'.")
             name = f"{name} ({n})"
-        seen.add(name)
+            key = name_key(name)
+        seen.add(key)
         out.append(name)
     return out, messages
 
@@ -143,12 +162,12 @@ def _decode_scores(text: str | None, errors: list[str]) -> list[float] | None:
         x = _parse_float(part)
         if x is None:
             errors.append(
-                f"Score {i + 1} in the link ('{part[:20]}') is not a finite number; it was set to 0."
+                f"Score {i + 1} in the link ('{md(part[:20])}') is not a finite number; it was set to 0."
             )
             x = 0.0
         elif abs(x) > SCORE_LIMIT:
             errors.append(
-                f"Score {i + 1} in the link ({part[:20]}) is outside {-SCORE_LIMIT:g}..{SCORE_LIMIT:g}; "
+                f"Score {i + 1} in the link ({md(part[:20])}) is outside {-SCORE_LIMIT:g}..{SCORE_LIMIT:g}; "
                 "it was clamped."
             )
             x = _clamp(x, -SCORE_LIMIT, SCORE_LIMIT)
@@ -187,7 +206,7 @@ def _decode_target(text: str | None, k: int, errors: list[str]) -> int:
         t = None
     if t is None or not 0 <= t < k:
         errors.append(
-            f"The true class in the link ('{text[:20]}') is not a class index 0..{k - 1}; "
+            f"The true class in the link ('{md(text[:20])}') is not a class index 0..{k - 1}; "
             "the first class was used."
         )
         return 0
@@ -197,7 +216,7 @@ def _decode_target(text: str | None, k: int, errors: list[str]) -> int:
 def _decode_base(text: str | None, errors: list[str]) -> str:
     if text is None or text.strip() in BASES:
         return "e" if text is None else text.strip()
-    errors.append(f"Log base '{text[:20]}' in the link is not one of e, 10, 2; natural log was used.")
+    errors.append(f"Log base '{md(text[:20])}' in the link is not one of e, 10, 2; natural log was used.")
     return "e"
 
 
@@ -206,7 +225,7 @@ def _decode_temperature(text: str | None, errors: list[str]) -> float:
         return 1.0
     t = _parse_float(text)
     if t is None or t <= 0:
-        errors.append(f"Temperature '{text[:20]}' in the link is not a positive number; 1 was used.")
+        errors.append(f"Temperature '{md(text[:20])}' in the link is not a positive number; 1 was used.")
         return 1.0
     if not TEMPERATURE_MIN <= t <= TEMPERATURE_MAX:
         errors.append(
@@ -249,3 +268,72 @@ def decode_state(params: Mapping[str, str | list[str]]) -> tuple[ExplainState, l
 def clamp_state(state: ExplainState) -> tuple[ExplainState, list[str]]:
     """Bring a state made in code (e.g. a model's scores) inside what the page can show."""
     return decode_state(encode_state(state))
+
+
+# ---------------------------------------------------------------- what a user can do
+
+
+def clamp_score(x: float) -> float:
+    return float(min(max(x, -SCORE_LIMIT), SCORE_LIMIT))
+
+
+def add_class(state: ExplainState) -> tuple[ExplainState, list[str]]:
+    k = len(state.classes)
+    if k >= MAX_CLASSES:
+        return state, [f"The explainer shows at most {MAX_CLASSES} classes."]
+    names, _ = unique_names(list(state.classes) + [f"class {k + 1}"])
+    return replace(state, classes=tuple(names), scores=state.scores + (0.0,)), []
+
+
+def remove_class(state: ExplainState, i: int) -> tuple[ExplainState, list[str]]:
+    """Drop class i. The true class stays the true class; if it is the one removed,
+    the first remaining class becomes the true one (and the message says so)."""
+    if len(state.classes) <= MIN_CLASSES:
+        return state, [f"A softmax needs at least {MIN_CLASSES} classes."]
+    keep = [j for j in range(len(state.classes)) if j != i]
+    target = 0 if state.target == i else keep.index(state.target)
+    messages = []
+    if state.target == i:
+        messages.append(
+            f"'{md(state.classes[i])}' was the true class; now '{md(state.classes[keep[0]])}' is "
+            "(choose another under True class)."
+        )
+    new = replace(
+        state,
+        classes=tuple(state.classes[j] for j in keep),
+        scores=tuple(state.scores[j] for j in keep),
+        target=target,
+    )
+    return new, messages
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def paste_scores(state: ExplainState, text: str) -> tuple[ExplainState, list[str]]:
+    """Scores pasted as text (e.g. a model's raw outputs): "-3.44, 1.16; -0.81, 3.91".
+    Existing names are kept for the first classes; new ones are numbered."""
+    parts = [p.strip() for p in str(text).strip().replace(";", ",").split(",") if p.strip()]
+    bad = [p for p in parts if not _is_number(p)]
+    if bad:
+        return state, [f"'{md(bad[0][:30])}' is not a number: paste numbers separated by commas."]
+    if not MIN_CLASSES <= len(parts) <= MAX_CLASSES:
+        return state, [f"Paste {MIN_CLASSES} to {MAX_CLASSES} scores; you pasted {len(parts)}."]
+    names = list(state.classes[: len(parts)])
+    names += [f"class {j + 1}" for j in range(len(names), len(parts))]
+    names, _ = unique_names(names)
+    scores = [float(p) for p in parts]
+    messages = []
+    if any(abs(x) > SCORE_LIMIT for x in scores):
+        messages.append(f"Scores go from {-SCORE_LIMIT:g} to {SCORE_LIMIT:g}; larger ones were clamped.")
+    new = replace(
+        state,
+        classes=tuple(names),
+        scores=tuple(clamp_score(x) for x in scores),
+        target=state.target if state.target < len(parts) else 0,
+    )
+    return new, messages

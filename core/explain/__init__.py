@@ -1,0 +1,1 @@
+"""The Explain page's subject: its state (and URL form) and what it shows (the view)."""
