@@ -14,6 +14,7 @@ PAGES = (
     ("pages/explain.py", "Explain", ":material/calculate:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/classify.py", "Classify", ":material/image_search:"),
+    ("pages/playground.py", "Playground", ":material/scatter_plot:"),
 )
 _RAN = "_router_ran"  # session flag: the router has run at least once in this session
 
@@ -34,7 +35,7 @@ def navigation():
         st.caption(
             "Based on the PyImageSearch post *Softmax Classifiers Explained* (2016). "
             "**Explain** the maths, **Train** the post's Dogs vs Cats experiment, "
-            "**Classify** your own images."
+            "**Classify** your own images, and watch a classifier learn in the **Playground**."
         )
     return page
 

@@ -18,6 +18,7 @@ def test_router_opens_on_the_explain_page_with_the_shared_sidebar():
         ("pages/explain.py", "Explain"),
         ("pages/train.py", "Train"),
         ("pages/classify.py", "Classify"),
+        ("pages/playground.py", "Playground"),
     ],
 )
 def test_every_page_renders(page, title):
@@ -28,7 +29,13 @@ def test_every_page_renders(page, title):
 
 def test_moving_between_pages_and_back():
     at = open_page("pages/train.py")
-    for page in ("pages/classify.py", "pages/explain.py", "pages/train.py", "pages/explain.py"):
+    for page in (
+        "pages/classify.py",
+        "pages/playground.py",
+        "pages/explain.py",
+        "pages/train.py",
+        "pages/explain.py",
+    ):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
     assert at.title[0].value.startswith("Explain")

@@ -8,7 +8,10 @@ pytestmark = pytest.mark.e2e
 
 
 # Explain is the default page: Streamlit serves it at "/", not "/explain".
-@pytest.mark.parametrize("path,title", [("train", "Train"), ("classify", "Classify"), ("", "Explain")])
+@pytest.mark.parametrize(
+    "path,title",
+    [("train", "Train"), ("classify", "Classify"), ("playground", "Playground"), ("", "Explain")],
+)
 def test_a_deep_link_on_a_fresh_server_shows_the_apps_navigation(page, app_server, path, title):
     page.goto(f"{app_server.url}/{path}")
     wait_idle(page, 60_000)
