@@ -27,7 +27,11 @@ INPUT_MSGS = "explain_input_messages"  # why a callback refused or fixed an inpu
 NOTES = "explain_notes"  # what a callback did that the user should know (e.g. the true class moved)
 SOURCE = "explain_source"  # where handed-over scores came from (see hand_off)
 DESCENT = "explain_descent"  # the last "take N steps": its losses, shown while its end state holds
+RANGE = "score_range"  # the score sliders span +-this (a widget: the user can widen or narrow it)
 PAGE = "pages/explain.py"
+# Slider spans to choose from. Narrow by default for fine control (a pixel is a few
+# hundredths of a score), widened when a score needs it; the exact box takes +-50 always.
+RANGES = (10.0, 20.0, 50.0)
 
 
 @dataclass(frozen=True)
@@ -135,11 +139,30 @@ def _sync_from_url() -> None:
     ss[NOTICE] = (messages, state)
 
 
+def _widget_scores() -> list[float]:
+    ss = st.session_state
+    return [float(ss.get(f"number_{i}") or 0.0) for i in range(len(ss[STATE].classes))]
+
+
+def needed_range(scores: Sequence[float]) -> float:
+    """The narrowest slider span that holds every score."""
+    top = max(abs(x) for x in scores)
+    return next((r for r in RANGES if top <= r), RANGES[-1])
+
+
 def start() -> ExplainState:
     """First thing on every run: the state the widgets are about to be drawn with."""
+    ss = st.session_state
     _sync_from_url()
-    _fill_widgets(st.session_state[STATE])
-    return st.session_state[STATE]
+    _fill_widgets(ss[STATE])
+    need = needed_range(_widget_scores())  # a typed, pasted or linked score may need more
+    if ss.get(RANGE) is None or ss[RANGE] < need:
+        ss[RANGE] = need
+    return ss[STATE]
+
+
+def slider_range() -> float:
+    return float(st.session_state[RANGE])
 
 
 def finish(
@@ -220,6 +243,22 @@ def reset() -> None:
     _load(es.default_state())
     st.session_state[NOTICE] = ([], None)
     st.session_state.pop(SOURCE, None)
+    st.session_state.pop(RANGE, None)
+
+
+def on_range() -> None:
+    """A narrower span than the scores need is not taken: the scores stay, and the user is told."""
+    ss = st.session_state
+    scores = _widget_scores()
+    need, chosen = needed_range(scores), ss.get(RANGE)
+    if chosen is None or chosen < need:
+        ss[RANGE] = need
+        if chosen is not None:
+            top = max(scores, key=abs)
+            ss[NOTES] = [
+                f"A score is {top:g}: the sliders need ±{need:g}. Bring it within ±{chosen:g} "
+                "(in its exact box) to narrow them."
+            ]
 
 
 def add_class() -> None:

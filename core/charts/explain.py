@@ -1,4 +1,9 @@
-"""Plotly figures for the Explain page: data in, figure out (no streamlit here)."""
+"""Plotly figures for the Explain page: data in, figure out (no streamlit here).
+
+Class names are user-supplied and plotly renders a subset of HTML in chart text, so
+every name goes through core.text.html. The probability bars are not here: they are
+drawn in the browser with the post's table (ui/explain_live.js), to follow a drag.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.charts.figure import fast_figure
+from core.text import html
 
 TRUE_COLOUR = "#d62728"  # the true class stands out in every chart
 OTHER_COLOUR = "#1f77b4"
@@ -25,27 +31,6 @@ def _figure(data: list[dict], title: str, height: int = 320, **layout) -> go.Fig
             "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
             **layout,
         },
-    )
-
-
-def probability_figure(classes: Sequence[str], probabilities: Sequence[float], target: int) -> go.Figure:
-    """One bar per class, the true class in red, each labelled with its probability."""
-    p = np.asarray(probabilities, dtype=float)  # (K,)
-    colours = [TRUE_COLOUR if i == target else OTHER_COLOUR for i in range(p.size)]
-    bar = {
-        "type": "bar",
-        "x": list(classes),
-        "y": p,
-        "marker": {"color": colours},
-        "text": [f"{x:.4f}" for x in p],
-        "textposition": "outside",
-        "cliponaxis": False,
-        "hovertemplate": "%{x}: p = %{y:.6f}<extra></extra>",
-    }
-    return _figure(
-        [bar],
-        "Probabilities (true class in red)",
-        yaxis={"range": [0, 1.1], "title": {"text": "probability"}},
     )
 
 
@@ -81,23 +66,33 @@ def loss_curve_figure(
     }
     return _figure(
         [line, point],
-        f"Loss as the {class_name} score changes (other scores fixed)",
+        f"Loss as the {html(class_name)} score moves",
         showlegend=False,
-        xaxis={"title": {"text": f"score of the true class ({class_name})"}},
+        xaxis={"title": {"text": f"score of the true class ({html(class_name)})"}},
         yaxis={"title": {"text": f"loss ({unit})"}, "rangemode": "tozero"},
     )
 
 
-def gradient_figure(classes: Sequence[str], gradients: Mapping[str, Sequence[float]]) -> go.Figure:
+def _class_ticks(classes: Sequence[str], target: int) -> list[str]:
+    """Tick labels as text; the true class's in bold and marked, as in the post's table."""
+    return [f"<b>{html(c)} (true)</b>" if i == target else html(c) for i, c in enumerate(classes)]
+
+
+def gradient_figure(
+    classes: Sequence[str], gradients: Mapping[str, Sequence[float]], target: int | None = None
+) -> go.Figure:
     """Minus each loss's gradient per score: a bar up means 'raise this score'."""
+    ticks = _class_ticks(classes, -1 if target is None else target)
+    x = list(range(len(classes)))  # positions: two names can never merge into one bar
     bars = [
         {
             "type": "bar",
-            "x": list(classes),
+            "x": x,
             "y": -np.asarray(g, dtype=float),
             "name": name,
             "marker": {"color": LOSS_COLOURS.get(name)},
-            "hovertemplate": "%{x}: -dL/ds = %{y:.4f}<extra>" + name + "</extra>",
+            "customdata": [html(c) for c in classes],
+            "hovertemplate": "%{customdata}: -dL/ds = %{y:.4f}<extra>" + name + "</extra>",
         }
         for name, g in gradients.items()
     ]
@@ -106,5 +101,26 @@ def gradient_figure(classes: Sequence[str], gradients: Mapping[str, Sequence[flo
         "Which way each score should move (minus the gradient)",
         barmode="group",
         legend={"orientation": "h", "y": -0.2},
+        xaxis={"tickmode": "array", "tickvals": x, "ticktext": ticks},
         yaxis={"title": {"text": "-dL/ds (which way to move)"}, "zeroline": True, "zerolinewidth": 2},
+    )
+
+
+def descent_figure(losses: Sequence[float], loss_name: str) -> go.Figure:
+    """The chosen loss after each step of gradient descent (step 0: where it started)."""
+    y = np.asarray(losses, dtype=float)  # (steps + 1,)
+    line = {
+        "type": "scatter",
+        "x": np.arange(y.size),
+        "y": y,
+        "mode": "lines+markers",
+        "line": {"color": LOSS_COLOURS.get(loss_name, OTHER_COLOUR)},
+        "hovertemplate": "step %{x}: loss %{y:.4f}<extra></extra>",
+    }
+    return _figure(
+        [line],
+        f"{loss_name} loss at each step",
+        height=260,
+        xaxis={"title": {"text": "step"}, "dtick": max(1, y.size // 10)},
+        yaxis={"title": {"text": "loss"}, "rangemode": "tozero"},
     )

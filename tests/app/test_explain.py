@@ -1,29 +1,66 @@
 """The Explain page as a user drives it: widgets by key, numbers as shown on screen."""
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core import softmax as sm
 from core.explain.state import ExplainState, default_state, encode_state
-from core.text import md
+from core.text import md, number
 from harness.apptest import open_page
 
 POST = list(default_state().scores)
 EXPLAIN = "pages/explain.py"
 
 
+def live(at, part: str) -> dict:
+    """What the page hands its live block (ui.explain_live) to show at rest: the headline
+    or the post's table. The browser draws exactly these strings (tests/e2e checks)."""
+    found = [
+        json.loads(e.proto.json)
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "softmax_explained.explain_live"
+    ]
+    found = [d for d in found if d["part"] == part]
+    assert len(found) == 1, f"{len(found)} live {part} blocks"
+    return found[0]
+
+
 def metric(at, label_start: str) -> str:
-    matches = [m.value for m in at.metric if m.label.startswith(label_start)]
-    assert matches, f"no metric starting {label_start!r} in {[m.label for m in at.metric]}"
+    """A headline number (the live block) or an st.metric, by the start of its label."""
+    head = live(at, "headline")
+    values = {
+        head["labels"]["p"]: head["shown"]["headline"]["p"],
+        head["labels"]["loss"]: head["shown"]["headline"]["loss"],
+        head["labels"]["rank"]: f"{head['values']['rank']} of {len(head['classes'])}",
+    }
+    values.update({m.label: m.value for m in at.metric})
+    matches = [v for label, v in values.items() if label.startswith(label_start)]
+    assert matches, f"no metric starting {label_start!r} in {list(values)}"
     return matches[0]
 
 
-def post_table(at):
-    """The post's table: the page's first dataframe (AppTest does not expose a dataframe's key)."""
-    return at.dataframe[0].value
+def post_table(at) -> pd.DataFrame:
+    """The post's table as numbers, one row per class, as the live block shows it."""
+    t = live(at, "table")
+    columns = t["columns"][1:]
+    values = [t["values"][k] for k in ("exp", "p", "nll")]
+    df = pd.DataFrame(
+        {
+            "true class": ["✔" if i == t["target"] else "" for i in range(len(t["classes"]))],
+            columns[0]: t["scores"],
+            **{c: [float(x) for x in v] for c, v in zip(columns[1:], values)},
+        },
+        index=pd.Index(t["classes"], name="class"),
+    )
+    # What the student reads is the text: it must be the same numbers.
+    for key, column in zip(("score", "exp", "p", "nll"), columns):
+        assert t["shown"][key] == [number(x) for x in df[column]], key
+    return df
 
 
 def ok(at):
@@ -66,7 +103,7 @@ def test_moving_the_airplane_slider_recomputes_everything(at):
     assert metric(at, "loss, nats") == f"{sm.cross_entropy(scores, 3):.4f}"
     assert at.number_input(key="number_3").value == 1.0  # the exact entry follows the slider
     assert at.query_params["scores"] == "-3.44,1.16,-0.81,1"
-    assert "rank of" in at.metric[2].label and metric(at, "rank") == "2 of 4"
+    assert metric(at, "rank of the true class") == "2 of 4"
 
 
 def test_exact_number_entry_moves_the_slider(at):
@@ -309,13 +346,19 @@ def test_overflow_view_shows_naive_exp_breaking(at):
     at.session_state["explain_tab"] = "Shift and overflow"
     at.run()
     ok(at)
-    table = at.dataframe[1].value
+    table = at.dataframe[0].value
     assert table["naive exp"]["airplane"] == "∞" and table["naive p"]["airplane"] == "nan"
     assert table["stable p"].tolist() == ["0.0006", "0.0596", "0.0083", "0.9315"]
-    assert "Naive softmax broke" in texts(at.error)
+    assert "overflowed" in texts(at.error) and "∞ / ∞ = nan" in texts(at.error)
+    at.number_input(key="shift").set_value(-1000.0).run()  # every e^(s + c) is 0: underflow, not overflow
+    table = at.dataframe[0].value
+    assert table["naive exp"].tolist() == ["0.0000"] * 4 and table["naive p"]["airplane"] == "nan"
+    assert table["stable p"].tolist() == ["0.0006", "0.0596", "0.0083", "0.9315"]
+    assert "underflowed" in texts(at.error) and "0 / 0 = nan" in texts(at.error)
+    assert "overflow" not in texts(at.error).replace("underflow", "")
     at.number_input(key="shift").set_value(5.0).run()
     assert "Both forms agree" in texts(at.success)
-    assert at.dataframe[1].value["stable p"]["airplane"] == "0.9315"
+    assert at.dataframe[0].value["stable p"]["airplane"] == "0.9315"
 
 
 def test_show_the_code(at):
@@ -326,7 +369,8 @@ def test_show_the_code(at):
 
 
 def test_huge_temperature_effects_stay_finite(at):
-    at.slider(key="slider_3").set_value(50.0).run()
+    at.number_input(key="number_3").set_value(50.0).run()  # beyond the sliders' +-10: they widen
+    assert at.slider(key="slider_3").value == 50.0 and at.slider(key="slider_3").max == 50.0
     at.slider(key="temperature").set_value(0.05).run()  # s/T = 1000: exp overflows, p does not
     ok(at)
     assert metric(at, "p(airplane)") == "1.0000"
@@ -396,3 +440,19 @@ def test_hand_off_opens_explain_with_the_scores_where_they_came_from_and_a_way_b
     assert "moved them since" in texts(at.caption)  # the scores are no longer the image's
     at.button(key="reset").click().run()
     assert "cat.7.jpg" not in texts(at.markdown) and not at.get("page_link")
+
+
+def test_sliders_start_narrow_for_fine_control_and_widen_when_a_score_needs_it():
+    at = open_link({"scores": "30,1.16,-0.81,3.91"})
+    assert not at.warning  # 30 is a score the page takes: no repair
+    assert at.slider(key="slider_0").value == 30 and at.slider(key="slider_0").max == 50
+    at.button_group(key="score_range").set_value(10.0).run()  # narrower than 30 needs: refused, said
+    ok(at)
+    assert at.slider(key="slider_0").max == 50 and at.slider(key="slider_0").value == 30
+    assert "the sliders need ±50" in texts(at.warning)
+    at.number_input(key="number_0").set_value(5.0).run()
+    at.button_group(key="score_range").set_value(10.0).run()
+    assert [at.slider(key=f"slider_{i}").max for i in range(4)] == [10.0] * 4  # 0.01 a step over 20
+    assert metric(at, "p(airplane)") == f"{sm.softmax([5.0, 1.16, -0.81, 3.91])[3]:.4f}"
+    at.button(key="reset").click().run()
+    assert at.slider(key="slider_3").max == 10.0 and metric(at, "p(airplane)") == "0.9315"

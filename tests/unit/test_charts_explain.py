@@ -1,24 +1,19 @@
-"""The Explain page's figures show the numbers they are given (AppTest cannot see plotly)."""
+"""The Explain page's figures show the numbers they are given (AppTest cannot see plotly).
+
+The probability bars are drawn in the browser with the post's table (ui/explain_live.js):
+tests/e2e/test_explain_browser.py reads them there.
+"""
 
 import numpy as np
 
 from core import softmax as sm
 from core.charts import explain as charts
 from core.charts.figure import validated
+from core.explain.state import default_state
+from core.explain.view import descend
 
 CLASSES = ["dog", "cat", "boat", "airplane"]
 SCORES = [-3.44, 1.16, -0.81, 3.91]
-
-
-def test_probability_figure_bars_labels_and_true_class_colour():
-    p = sm.softmax(SCORES)
-    fig = validated(charts.probability_figure(CLASSES, p, target=3))
-    bar = fig.data[0]
-    assert list(bar.x) == CLASSES
-    np.testing.assert_allclose(bar.y, p)
-    assert list(bar.text) == ["0.0006", "0.0596", "0.0083", "0.9315"]
-    assert list(bar.marker.color) == [charts.OTHER_COLOUR] * 3 + [charts.TRUE_COLOUR]
-    assert fig.layout.yaxis.range == (0, 1.1)
 
 
 def test_loss_curve_figure_marks_the_current_point():
@@ -33,14 +28,35 @@ def test_loss_curve_figure_marks_the_current_point():
     assert "airplane" in fig.layout.xaxis.title.text and "nats" in fig.layout.yaxis.title.text
 
 
-def test_gradient_figure_shows_minus_the_gradient_per_loss():
+def test_gradient_figure_shows_minus_the_gradient_per_loss_and_marks_the_true_class():
     grads = {name: grad(SCORES, 1) for name, (_, grad) in sm.LOSSES.items()}
-    fig = validated(charts.gradient_figure(CLASSES, grads))
+    fig = validated(charts.gradient_figure(CLASSES, grads, target=1))
     assert [t.name for t in fig.data] == ["cross-entropy", "hinge", "squared hinge"]
     hinge = fig.data[1]
     # True class cat: raise cat (+1), lower airplane (-1): the bars point the way to move.
     np.testing.assert_allclose(hinge.y, [0, 1, 0, -1])
     assert fig.layout.barmode == "group"
+    assert list(fig.layout.xaxis.ticktext) == ["dog", "<b>cat (true)</b>", "boat", "airplane"]
+
+
+def test_names_in_charts_are_text_not_markup():
+    evil = ['<a href="http://evil.example">x</a>', "<b>bold</b>"]
+    grads = {name: grad([1.0, 2.0], 0) for name, (_, grad) in sm.LOSSES.items()}
+    fig = validated(charts.gradient_figure(evil, grads, target=0))
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert ticks[0] == "<b>&lt;a href=&quot;http://evil.example&quot;&gt;x&lt;/a&gt; (true)</b>"
+    assert ticks[1] == "&lt;b&gt;bold&lt;/b&gt;" and "<b>bold" not in fig.data[0].customdata[1]
+    curve = validated(charts.loss_curve_figure([0, 1], [1, 0], 0, 1, evil[1], "nats"))
+    assert "<b>bold" not in curve.layout.title.text and "&lt;b&gt;bold" in curve.layout.xaxis.title.text
+
+
+def test_descent_figure_draws_the_loss_at_every_step():
+    d = descend(default_state(), "cross-entropy", 1.0, steps=5)
+    fig = validated(charts.descent_figure(d.losses, d.loss_name))
+    (line,) = fig.data
+    assert list(line.x) == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_allclose(line.y, d.losses)
+    assert "cross-entropy" in fig.layout.title.text
 
 
 def test_unvalidated_figures_are_still_valid_plotly():
@@ -48,8 +64,8 @@ def test_unvalidated_figures_are_still_valid_plotly():
     grid = np.linspace(-10, 10, 5)
     grads = {name: grad(SCORES, 3) for name, (_, grad) in sm.LOSSES.items()}
     for fig in (
-        charts.probability_figure(CLASSES, sm.softmax(SCORES), target=3),
         charts.loss_curve_figure(grid, sm.loss_curve(SCORES, 3, grid), 3.91, 0.07, "airplane", "nats"),
-        charts.gradient_figure(CLASSES, grads),
+        charts.gradient_figure(CLASSES, grads, 3),
+        charts.descent_figure([1.0, 0.5, 0.2], "hinge"),
     ):
         validated(fig)  # validates every property; raises on an unknown one
