@@ -18,6 +18,8 @@ import numpy as np
 
 from core.dataset import DatasetError, load_dataset
 from core.features import extract_features
+from core.learn.config import TrainConfig, TrainingError
+from core.learn.train import train_arrays
 
 MIN_IMAGES = 8  # fewer than this and a 75/25 split leaves nothing to learn or test
 
@@ -105,43 +107,26 @@ def describe_dataset(args):
     return feats.X, labels
 
 
-def train_and_report(data, labels, loss: str, seed: int | None, out=None) -> None:
-    from sklearn.linear_model import SGDClassifier
-    from sklearn.metrics import classification_report
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import LabelEncoder
-
+def train_and_report(data, labels, loss: str, seed: int | None, out=None, bins=(8, 8, 8), fast=True) -> None:
+    """Split, fit and report as the post's script does, through the app's own training road."""
     out = out or sys.stdout
-    le = LabelEncoder()
-    y = le.fit_transform(labels)
     print("[INFO] constructing training/testing split...", file=sys.stderr)
-    (trainData, testData, trainLabels, testLabels) = train_test_split(
-        data, y, test_size=0.25, random_state=42
-    )
-    if len(np.unique(trainLabels)) < 2:
-        raise DatasetError("the training split holds one class only: add images of each class")
     print(
         f"[INFO] training {'Softmax' if loss == 'log_loss' else 'Linear SVM'} classifier...", file=sys.stderr
     )
-    model = SGDClassifier(loss=loss, random_state=967, max_iter=10, tol=None)
-    model.fit(trainData, trainLabels)
+    config = TrainConfig(bins=tuple(bins), fast=fast, loss=loss)
+    try:
+        result = train_arrays(data, labels, config, with_hinge=False, with_curves=False).post
+    except TrainingError as err:
+        raise DatasetError(str(err)) from None
     print("[INFO] evaluating classifier...", file=sys.stderr)
-    predictions = model.predict(testData)
-    print(
-        classification_report(
-            testLabels,
-            predictions,
-            labels=np.arange(len(le.classes_)),
-            target_names=list(le.classes_),
-            zero_division=0,
-        ),
-        file=out,
-    )
+    print(result.report_text, file=out)
     # As the post: show a few training images to see what the model learned.
     rng = np.random.default_rng(seed)
-    for i in rng.choice(np.arange(len(trainData)), size=5):
-        print(_sample_line(model, le, trainData[i], trainLabels[i], loss), file=out)
-    if loss == "log_loss" and len(le.classes_) > 2:
+    for i in rng.choice(np.arange(result.n_train), size=5):
+        row = int(result.train_idx[i])
+        print(_sample_line(result, np.asarray(data)[row], result.classes[result.y[row]], loss), file=out)
+    if loss == "log_loss" and len(result.classes) > 2:
         print(
             "[NOTE] with more than two classes SGDClassifier's probabilities are one-vs-rest "
             "scores normalised to sum to 1, not a softmax.",
@@ -149,18 +134,17 @@ def train_and_report(data, labels, loss: str, seed: int | None, out=None) -> Non
         )
 
 
-def _sample_line(model, le, row, label, loss: str) -> str:
-    hist = row.reshape(1, -1)
+def _sample_line(result, hist, actual: str, loss: str) -> str:
+    model, classes = result.model, result.classes
     if loss == "hinge":  # an SVM has no probabilities: show its raw scores instead
-        scores = np.atleast_1d(model.decision_function(hist)[0])
-        actual = le.inverse_transform([label])[0]
-        if len(le.classes_) == 2:  # one score: the sign picks the class
-            return f"score={scores[0]:+.3f} ({le.classes_[1]} if > 0), actual={actual}"
-        parts = [f"{c}={s:+.3f}" for c, s in zip(le.classes_, scores)]
+        scores = np.atleast_1d(model.decision(hist)[0])
+        if len(classes) == 2:  # one score: the sign picks the class
+            return f"score={scores[0]:+.3f} ({classes[1]} if > 0), actual={actual}"
+        parts = [f"{c}={s:+.3f}" for c, s in zip(classes, scores)]
         return "scores: " + ", ".join(parts) + f", actual={actual}"
     probs = model.predict_proba(hist)[0]
-    parts = [f"{c}={p * 100:.1f}%" for c, p in zip(le.classes_, probs)]
-    return ", ".join(parts) + f", actual={le.inverse_transform([label])[0]}"
+    parts = [f"{c}={p * 100:.1f}%" for c, p in zip(classes, probs)]
+    return ", ".join(parts) + f", actual={actual}"
 
 
 def main(argv=None) -> int:
@@ -171,7 +155,7 @@ def main(argv=None) -> int:
             raise DatasetError(f"only {len(labels)} images could be read: need at least {MIN_IMAGES}")
         if len(set(labels)) < 2:
             raise DatasetError(f"the readable images are all of one class ('{labels[0]}')")
-        train_and_report(data, labels, args.loss, args.seed)
+        train_and_report(data, labels, args.loss, args.seed, bins=args.bins, fast=not args.exact)
     except (DatasetError, ValueError, OSError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         print(f"softmax.py: error: {first_line}", file=sys.stderr)

@@ -79,7 +79,7 @@ def ms(seconds: list[float]) -> str:
 
 
 def bench_core(model, files) -> list[float]:
-    from core.classify import classify_one
+    from core.learn.classify import classify_one
 
     classify_one(model, *files[0])  # warm up OpenCV
     times = []

@@ -35,7 +35,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import core.features as features
+import core.learn.features as features
 from core.dataset import load_dataset
 from core.features import extract_features
 

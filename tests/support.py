@@ -7,6 +7,7 @@ tests import. Launching the app and the browser is harness/ (shared with bench/)
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,17 @@ import pytest
 from harness.app_server import ROOT, AppServer
 from harness.browser import CHROMIUM, chromium_found, wait_idle
 
-__all__ = ["ARTIFACTS", "KAGGLE_SAMPLE", "ROOT", "Server", "go", "need_browser", "open_session", "wait_idle"]
+__all__ = [
+    "ARTIFACTS",
+    "KAGGLE_SAMPLE",
+    "ROOT",
+    "Server",
+    "go",
+    "need_browser",
+    "open_session",
+    "rendered",
+    "wait_idle",
+]
 
 KAGGLE_SAMPLE = Path(os.environ.get("SOFTMAX_SAMPLE_DIR", ROOT.parent / "shared" / "data" / "kaggle-sample"))
 # Server logs and screenshots of the browser tests: open them after a run.
@@ -60,3 +71,9 @@ def go(pg, page: str) -> None:
     if page == "Train":
         pg.get_by_role("combobox", name="Dataset").wait_for()
         wait_idle(pg)
+
+
+def rendered(markdown: str) -> str:
+    """Markdown source as a reader sees it: core.text.md escapes every punctuation mark of
+    a user-supplied string, and the escapes do not show on the page."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

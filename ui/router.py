@@ -17,6 +17,22 @@ PAGES = (
     ("pages/playground.py", "Playground", ":material/scatter_plot:"),
 )
 _RAN = "_router_ran"  # session flag: the router has run at least once in this session
+# Widgets whose values survive a visit to another page (Streamlit forgets a widget's
+# value when a run does not draw it): the Train page's dataset and settings, the
+# Classify page's model and threshold.
+KEPT_WIDGETS = (
+    "dataset",
+    "bins",
+    "fast",
+    "test_size",
+    "split_seed",
+    "sgd_seed",
+    "epochs",
+    "alpha",
+    "saved_model",
+    "threshold",
+    "use_camera",
+)
 
 
 def navigation():
@@ -31,6 +47,7 @@ def navigation():
     ]
     page = st.navigation(pages)
     st.session_state[_RAN] = True
+    _keep_widget_values()
     with st.sidebar:
         st.caption(
             "Based on the PyImageSearch post *Softmax Classifiers Explained* (2016). "
@@ -52,3 +69,12 @@ def ensure_router() -> None:
     # AppTest puts every run back in pages-folder mode, and a rerun there would drop
     # the click that started it: set the frame up in place instead.
     navigation()
+
+
+def _keep_widget_values() -> None:
+    """Re-assigning a widget's key on every run makes its value the session's, not the
+    widget's, so it is still there after the user has been on another page."""
+    state = st.session_state
+    for key in KEPT_WIDGETS:
+        if key in state:
+            state[key] = state[key]

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.charts.figure import fast_figure
+from core.text import html
 
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
 
@@ -21,90 +22,115 @@ def _title(text: str) -> dict:
     return {"text": text}
 
 
+# Light to dark: more images, darker cell (plotly's own "Blues" runs the other way).
+COUNT_SCALE = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
+CORRECT_COLOR = "#2ca02c"
+
+
 def confusion_figure(cm, classes) -> go.Figure:
-    """Rows are the actual class, columns the predicted one, each cell its image count."""
+    """Rows are the actual class, columns the predicted one. Each cell: its image count and
+    the share of its row (of that actual class); darker means more images; the diagonal
+    (correct answers) is outlined in green."""
     cm = np.asarray(cm)  # (K, K)
-    classes = [str(c) for c in classes]
+    k = len(classes)
+    names = [html(c) for c in classes]
+    rows = cm.sum(axis=1, keepdims=True)
+    share = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=float), where=rows > 0) * 100  # (K, K) row %
+    top = max(int(cm.max()), 1)
+    text = [[f"{cm[i, j]}<br>{share[i, j]:.0f}%" for j in range(k)] for i in range(k)]
+    font_colors = [["white" if cm[i, j] > 0.55 * top else "#1a1a1a" for j in range(k)] for i in range(k)]
     heatmap = {
         "type": "heatmap",
         "z": cm,
-        "x": classes,
-        "y": classes,
-        "colorscale": "Blues",
+        "x": names,
+        "y": names,
+        "zmin": 0,
+        "zmax": top,
+        "colorscale": COUNT_SCALE,
         "showscale": False,
-        "text": cm.astype(str),
-        "texttemplate": "%{text}",
-        "textfont": {"size": 16},
+        "xgap": 2,
+        "ygap": 2,
         "hovertemplate": "actual %{y}, predicted %{x}: %{z} images<extra></extra>",
     }
+    # Text as annotations: each cell's colour follows its background (plotly's heatmap text is one colour).
+    notes = [
+        {
+            "x": names[j],
+            "y": names[i],
+            "text": text[i][j],
+            "showarrow": False,
+            "font": {"size": 15 if k <= 4 else 11, "color": font_colors[i][j]},
+        }
+        for i in range(k)
+        for j in range(k)
+    ]
     # An invisible marker on each cell: plotly heatmaps do not report clicks, scatter points do.
-    actual, predicted = np.meshgrid(classes, classes, indexing="ij")
+    actual, predicted = np.meshgrid(names, names, indexing="ij")
     cells = {
         "type": "scatter",
         "x": predicted.ravel(),
         "y": actual.ravel(),
         "mode": "markers",
         "showlegend": False,
-        "customdata": np.stack([actual.ravel(), predicted.ravel()], axis=1),
-        "marker": {"symbol": "square", "size": max(20, 120 // len(classes)), "opacity": 0.01},
+        "marker": {"symbol": "square", "size": max(20, 120 // k), "opacity": 0.01},
         "hovertemplate": "actual %{y}, predicted %{x}: click to see the images<extra></extra>",
     }
+    correct = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y",
+            "x0": i - 0.5,
+            "x1": i + 0.5,
+            "y0": i - 0.5,
+            "y1": i + 0.5,
+            "line": {"color": CORRECT_COLOR, "width": 3},
+        }
+        for i in range(k)
+    ]
     return fast_figure(
         [heatmap, cells],
         {
-            "title": _title("Confusion matrix (test images)"),
-            "height": 180 + 60 * len(classes),
-            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+            "title": _title("Confusion matrix (test images): count and % of the row"),
+            "height": 200 + 60 * k,
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
             "clickmode": "event+select",
-            "xaxis": {"title": _title("predicted"), "side": "bottom"},
-            "yaxis": {"title": _title("actual"), "autorange": "reversed"},  # first class on top, as printed
+            "annotations": notes,
+            "shapes": correct,
+            "xaxis": {"title": _title("predicted (green: correct)"), "side": "bottom", "type": "category"},
+            "yaxis": {"title": _title("actual"), "autorange": "reversed", "type": "category"},
         },
     )
 
 
-def learning_curves_figure(curves: dict, loss_name: str = "log loss") -> go.Figure:
-    """Loss and accuracy per epoch on the training and test images, side by side."""
-    epochs = np.asarray(curves["epoch"])
-    traces = []
-    for part, color in (("train", TRAIN_COLOR), ("test", TEST_COLOR)):
-        for axis, metric in (("", "loss"), ("2", "acc")):
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": epochs,
-                    "y": np.asarray(curves[f"{part}_{metric}"]),
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
-                    "mode": "lines+markers",
-                    "name": part,
-                    "legendgroup": part,
-                    "showlegend": axis == "",
-                    "line": {"color": color},
-                }
-            )
-    xaxis = {"title": _title("epoch"), "dtick": 1 if len(epochs) <= 20 else None}
-    subtitle = {
-        "xref": "paper",
-        "yref": "paper",
-        "y": 1.0,
-        "yanchor": "bottom",
-        "showarrow": False,
-        "font": {"size": 16},
-    }
+def learning_curve_figure(curves, metric: str = "loss", loss_name: str = "log loss") -> go.Figure:
+    """The loss (or accuracy) per epoch on the training and the test images: one figure
+    per metric, so that on a narrow screen they stack instead of squashing together."""
+    epochs = np.asarray(curves.epoch)
+    field = "loss" if metric == "loss" else "acc"
+    traces = [
+        {
+            "type": "scatter",
+            "x": epochs,
+            "y": np.asarray(getattr(curves, f"{part}_{field}")),
+            "mode": "lines+markers",
+            "name": part,
+            "line": {"color": color},
+        }
+        for part, color in (("train", TRAIN_COLOR), ("test", TEST_COLOR))
+    ]
+    yaxis = {"title": _title(loss_name if metric == "loss" else "accuracy")}
+    if metric != "loss":
+        yaxis.update(range=[0, 1], tickformat=".0%")
     return fast_figure(
         traces,
         {
-            "title": _title("Learning curves"),
-            "height": 340,
-            "margin": {"l": 50, "r": 20, "t": 70, "b": 40},
-            "xaxis": {**xaxis, "domain": [0, 0.45], "anchor": "y"},
-            "yaxis": {"anchor": "x"},
-            "xaxis2": {**xaxis, "domain": [0.55, 1], "anchor": "y2"},
-            "yaxis2": {"anchor": "x2", "range": [0, 1]},
-            "annotations": [
-                {**subtitle, "text": loss_name, "x": 0.225, "xanchor": "center"},
-                {**subtitle, "text": "accuracy", "x": 0.775, "xanchor": "center"},
-            ],
+            "title": _title(f"Learning curve: {loss_name if metric == 'loss' else 'accuracy'} per epoch"),
+            "height": 320,
+            "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+            "xaxis": {"title": _title("epoch"), "dtick": 1 if len(epochs) <= 20 else None},
+            "yaxis": yaxis,
         },
     )
 
@@ -171,47 +197,25 @@ def reliability_figure(mean_predicted, observed, counts, positive: str) -> go.Fi
     )
 
 
-def probability_bars_figure(samples: list[dict], classes) -> go.Figure:
-    """One group of bars per sampled image: each class's probability; title shows the truth."""
-    names = [f"#{i + 1}: {s['actual']}" for i, s in enumerate(samples)]
-    bars = [
-        {
-            "type": "bar",
-            "x": names,
-            "y": [s["probabilities"][c] for s in samples],
-            "name": str(c),
-            "hovertemplate": f"P({c}) = %{{y:.2f}}<extra></extra>",
-        }
-        for c in classes
-    ]
-    return fast_figure(
-        bars,
-        {
-            "barmode": "group",
-            "title": _title("Class probabilities (label: actual class)"),
-            "yaxis": {"range": [0, 1], "title": _title("probability")},
-            "height": 320,
-            "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
-        },
-    )
-
-
 def accuracy_comparison_figure(names, accuracies, baseline: float | None = None) -> go.Figure:
-    """Horizontal bars of accuracy, with the post's recipe as a reference line."""
+    """Horizontal bars of accuracy (labels inside the bars), the post's recipe as a dashed
+    reference line drawn behind them."""
     bar = {
         "type": "bar",
         "x": list(accuracies),
-        "y": list(names),
+        "y": [html(n) for n in names],
         "orientation": "h",
-        "text": [f"{a:.1%}" for a in accuracies],
-        "textposition": "auto",
+        "text": [f"{100 * a:.1f}%" for a in accuracies],
+        "textposition": "inside",
+        "insidetextanchor": "end",
+        "marker": {"color": TRAIN_COLOR},
     }
     layout = {
         "title": _title("Test accuracy, same features and split"),
-        "height": 90 + 45 * len(names),
+        "height": 110 + 45 * len(names),
         "xaxis": {"range": [0, 1], "tickformat": ".0%"},
-        "yaxis": {"autorange": "reversed"},
-        "margin": {"l": 180, "r": 20, "t": 50, "b": 40},
+        "yaxis": {"autorange": "reversed", "automargin": True},
+        "margin": {"l": 10, "r": 20, "t": 50, "b": 60},
     }
     if baseline is not None:
         layout["shapes"] = [
@@ -223,6 +227,7 @@ def accuracy_comparison_figure(names, accuracies, baseline: float | None = None)
                 "y0": 0,
                 "y1": 1,
                 "yref": "paper",
+                "layer": "below",
                 "line": {"dash": "dash", "color": "gray"},
             }
         ]
@@ -231,11 +236,12 @@ def accuracy_comparison_figure(names, accuracies, baseline: float | None = None)
                 "text": "the post's recipe",
                 "x": baseline,
                 "xref": "x",
-                "y": 1,
+                "y": 0,
                 "yref": "paper",
-                "xanchor": "left",
                 "yanchor": "top",
+                "yshift": -22,
                 "showarrow": False,
+                "font": {"color": "gray"},
             }
         ]
     return fast_figure([bar], layout)

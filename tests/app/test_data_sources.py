@@ -14,6 +14,7 @@ import pytest
 
 from harness.apptest import open_page
 from harness.images import encode, make_class_folders, make_image, make_kaggle_folder
+from tests.support import rendered
 from tests.unit.test_download import Handler, Route, petimages_zip
 
 PAGE = "pages/train.py"
@@ -37,7 +38,7 @@ def server():
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return "\n".join(rendered(str(e.value)) for e in elements)
 
 
 def visible(data: Path) -> list[str]:
@@ -73,7 +74,7 @@ def test_lists_datasets_with_counts_and_prefers_a_real_one(data):
     at = open_page(PAGE)
     box = at.selectbox(key="dataset")
     assert box.options == ["birds — 9 images, 3 classes", "kaggle — 8 images, 2 classes"]
-    assert box.value == "birds"
+    assert box.value == "kaggle"  # the post's experiment (cats and dogs) is offered first
     assert SYNTHETIC not in texts(at.warning)
     assert "one-class: Only one class" in texts(at.warning)
     assert "synthetic-demo" not in visible(data)  # not empty: no demo forced on the user

@@ -13,13 +13,14 @@ from sklearn.metrics import accuracy_score, classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 
-from core import model as M
+from core.learn.lock import training_lock
 from core.dataset import load_dataset
 from core.features import extract_features
-from core.model_store import SavedModel
+from core.learn.model import SavedModel
 from core.paths import data_dir, models_dir
 from harness.apptest import open_page
 from harness.images import make_kaggle_folder, write_image
+from tests.support import rendered
 
 PAGE = "pages/train.py"
 
@@ -45,7 +46,8 @@ def _train(name="pets", at=None):
 
 
 def _reports(at):
-    return [t.value for t in at.dataframe if "precision" in t.value.columns]
+    """The two classification reports, as the page prints them (as sklearn does)."""
+    return [t.value for t in at.table if "precision" in t.value.columns]
 
 
 def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25, fast=True, bins=(8, 8, 8)):
@@ -64,12 +66,15 @@ def _by_hand(root: Path, epochs=10, loss="log_loss", test_size=0.25, fast=True, 
 
 
 def _assert_table_is_report(table, report):
+    """Every number of sklearn's report, printed as sklearn prints it (2 decimals, blanks)."""
     for name, row in report.items():
         if name == "accuracy":
-            assert table.loc["accuracy", "f1-score"] == pytest.approx(row)
+            assert table.loc["accuracy", "f1-score"] == f"{row:.2f}"
+            assert table.loc["accuracy", "precision"] == table.loc["accuracy", "recall"] == ""
             continue
-        for col in ("precision", "recall", "f1-score", "support"):
-            assert table.loc[name, col] == pytest.approx(row[col]), (name, col)
+        for col in ("precision", "recall", "f1-score"):
+            assert table.loc[name, col] == f"{row[col]:.2f}", (name, col)
+        assert table.loc[name, "support"] == str(int(row["support"])), name
 
 
 def _metric(at, label):
@@ -118,15 +123,21 @@ def test_gaps_tables_show_five_images_with_their_probabilities_and_redraw():
     assert list(again["file"]) != list(train["file"])
 
 
-def test_changing_a_parameter_retrains():
+def test_changing_a_parameter_marks_the_results_until_train_is_pressed():
     root = _dataset()
     at = _train()
-    at.slider(key="epochs").set_value(3).run()
-    assert not at.exception
+    before = _reports(at)[0]
+    at.slider(key="epochs").set_value(3).run()  # dragging a slider trains nothing
+    assert not at.exception and _reports(at)[0].equals(before)
+    assert any("previous parameters" in i.value for i in at.info)
+    assert at.session_state["trained_model"].meta["config"]["epochs"] == 10
+    at.button(key="train").click().run()
     report, _ = _by_hand(root, epochs=3)
     _assert_table_is_report(_reports(at)[0], report)
     assert at.session_state["trained_model"].meta["config"]["epochs"] == 3
+    assert not any("previous parameters" in i.value for i in at.info)
     at.slider(key="test_size").set_value(0.5).run()
+    at.button(key="train").click().run()
     assert _metric(at, "Images (train / test)") == "16 / 16"
 
 
@@ -134,8 +145,10 @@ def test_exact_features_and_other_bins_retrain_with_those_features():
     root = _dataset()
     at = _train()
     at.toggle(key="fast").set_value(False).run()
+    at.button(key="train").click().run()
     _assert_table_is_report(_reports(at)[0], _by_hand(root, fast=False)[0])
     at.selectbox(key="bins").set_value((4, 4, 4)).run()
+    at.button(key="train").click().run()
     _assert_table_is_report(_reports(at)[0], _by_hand(root, fast=False, bins=(4, 4, 4))[0])
     model = at.session_state["trained_model"]
     assert model.bins == (4, 4, 4) and model.fast is False and model.n_features == 64
@@ -152,7 +165,7 @@ def test_three_classes_train_without_a_reliability_plot():
 
 
 def test_synthetic_demo_set_carries_a_banner():
-    from core.demo import DEMO_NAME, make_demo_dataset
+    from core.data.demo import DEMO_NAME, make_demo_dataset
 
     make_demo_dataset(per_class=12)
     at = _train(DEMO_NAME)
@@ -170,7 +183,7 @@ def test_confusion_cell_choice_lists_those_images():
     at = _train()
     at.selectbox(key="cm_actual").set_value("cat").run()
     at.selectbox(key="cm_predicted").set_value("cat").run()
-    cm = at.session_state["train_run"]["post"].confusion
+    cm = at.session_state["train_run"].run.post.confusion
     assert any(c.value.startswith(f"{cm[0, 0]} test images are cat and predicted cat") for c in at.caption)
 
 
@@ -181,15 +194,15 @@ def test_beyond_the_post_compares_on_demand():
     at.button(key="beyond").click().run()
     table = next(d.value for d in at.dataframe if "model" in d.value.columns)
     assert len(table) == 5 and "True multinomial softmax" in set(table["model"])
-    post = at.session_state["train_run"]["post"]
-    assert table.iloc[0]["accuracy"] == pytest.approx(post.accuracy)
+    post = at.session_state["train_run"].run.post
+    assert table.iloc[0]["accuracy"] == pytest.approx(100 * post.accuracy)  # shown in percent
 
 
 # -- bad input -------------------------------------------------------------------
 
 
 def _errors(at):
-    return [e.value for e in at.error]
+    return [rendered(e.value) for e in at.error]
 
 
 def test_three_images_give_a_clear_message():
@@ -241,16 +254,18 @@ def test_a_dataset_removed_while_open_keeps_the_results():
 
 
 def test_a_dataset_removed_between_choosing_and_training_says_so(monkeypatch):
+    import ui.training
+
     root = _dataset()
     at = open_page(PAGE)
     _choose(at, "pets")
-    real = M.files_fingerprint
+    real = ui.training.resolve_dataset
 
-    def vanish(paths):  # the folder disappears just as training starts
+    def vanish(name):  # the folder disappears just as training starts
         shutil.rmtree(root, ignore_errors=True)
-        return real(paths)
+        return real(name)
 
-    monkeypatch.setattr(M, "files_fingerprint", vanish)
+    monkeypatch.setattr(ui.training, "resolve_dataset", vanish)
     at.button(key="train").click().run()
     assert not at.exception
     assert any("Cannot" in e and "pets" in e for e in _errors(at))
@@ -259,16 +274,24 @@ def test_a_dataset_removed_between_choosing_and_training_says_so(monkeypatch):
 def test_a_second_session_training_the_same_dataset_waits_then_trains():
     root = _dataset()
     at = _choose(open_page(PAGE), "pets")
-    lock = M.dataset_lock(root)
-    lock.acquire()  # the "other session" is training now and finishes after 1 s
-    threading.Timer(1.0, lock.release).start()
+    held, release = threading.Event(), threading.Event()
+
+    def other_session():  # training now, and done after 1 s
+        with training_lock(root, who="other"):
+            held.set()
+            release.wait(1.0)
+
+    other = threading.Thread(target=other_session)
+    other.start()
+    held.wait(5)
     t0 = time.perf_counter()
     at.button(key="train").click().run()
+    other.join(5)
     assert time.perf_counter() - t0 >= 0.9 and not at.exception
-    assert any(c.value.startswith("Waited") for c in at.caption)
+    assert any("Waited" in c.value for c in at.caption)
     assert _reports(at) and "trained_model" in at.session_state
-    assert lock.acquire(blocking=False)  # released again
-    lock.release()
+    with training_lock(root, who="check", timeout=0):  # released again
+        pass
 
 
 def test_no_usable_dataset_disables_training():
@@ -295,5 +318,5 @@ def test_a_one_class_folder_is_not_offered_and_says_why():
     _dataset()
     at = open_page(PAGE)
     assert not any(str(o).startswith("cats-only") for o in at.selectbox(key="dataset").options)
-    shown = [e.value for e in [*at.caption, *at.warning, *at.info, *at.markdown]]
+    shown = [rendered(e.value) for e in [*at.caption, *at.warning, *at.info, *at.markdown]]
     assert any("cats-only" in s and "Only one class" in s for s in shown), shown

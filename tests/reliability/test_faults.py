@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from core.dataset import load_dataset
-from core.feature_cache import FeatureCache, file_key
+from core.images import stat_ref
+from core.learn.feature_cache import FeatureCache
 from core.features import extract_features
 from harness.images import encode, make_image, make_kaggle_folder
 from tests.support import open_session, wait_idle
@@ -53,7 +54,7 @@ def _big_dataset(root: Path) -> Path:
 def _cached_rows(cache: Path, paths) -> int:
     fc = FeatureCache(cache, (8, 8, 8), True).load()
     assert fc.notes == [], fc.notes  # nothing corrupt was found
-    return sum(fc.get(file_key(p)) is not None for p in paths)
+    return sum(fc.get(stat_ref(p).cache_key) is not None for p in paths)
 
 
 def _chunks(cache: Path) -> list[Path]:
@@ -184,7 +185,7 @@ def test_full_cache_disk_during_extraction_is_noted_and_leaves_nothing_corrupt(t
     kept = FeatureCache(tiny_disk, (8, 8, 8), True).load()
     assert kept.notes == []
     for p, row in zip(fresh.paths, fresh.X):
-        got = kept.get(file_key(p))
+        got = kept.get(stat_ref(p).cache_key)
         assert got is None or np.array_equal(got, row)
 
 

@@ -167,7 +167,7 @@ def test_a_pickle_uploaded_as_an_image_or_a_dataset_zip_is_refused(marker, tmp_p
 
 def test_a_pickle_planted_in_the_feature_cache_is_discarded(marker):
     from core.dataset import load_dataset
-    from core.feature_cache import FeatureCache
+    from core.learn.feature_cache import FeatureCache
     from core.features import extract_features
 
     pets = make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "pets", per_class=4)

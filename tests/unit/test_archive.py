@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.archive import ArchiveError, image_kind, safe_extract_zip
+from core.data.archive import ArchiveError, safe_extract_zip
+from core.images import sniff
 from core.dataset import DatasetError, load_dataset
 from harness.images import encode, make_image
 
@@ -235,12 +236,12 @@ def test_existing_destination_is_never_overwritten(out):
     assert (out / "mine.txt").read_text() == "keep"
 
 
-def test_image_kind_reads_signatures():
-    assert image_kind(JPEG) == "JPEG" and image_kind(PNG) == "PNG"
-    assert image_kind(encode(make_image(), ".bmp")) == "BMP"
-    assert image_kind(encode(make_image(), ".webp")) == "WEBP"
-    assert image_kind(encode(make_image(), ".tiff")) == "TIFF"
-    assert image_kind(b"GIF89a") is None and image_kind(b"") is None
+def test_the_one_sniffer_reads_signatures():
+    assert sniff(JPEG) == "JPEG" and sniff(PNG) == "PNG"
+    assert sniff(encode(make_image(), ".bmp")) == "BMP"
+    assert sniff(encode(make_image(), ".webp")) == "WEBP"
+    assert sniff(encode(make_image(), ".tiff")) == "TIFF"
+    assert sniff(b"GIF89a") == "GIF" and sniff(b"") is None
 
 
 def test_flat_kaggle_folder_in_a_wrapper_is_stripped(out):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from core.dataset import load_dataset
-from core.demo import DEMO_NAME, make_demo_dataset
-from core.library import SYNTHETIC_MARKER, list_datasets
+from core.data.demo import DEMO_NAME, make_demo_dataset
+from core.data.library import SYNTHETIC_MARKER, list_datasets
 
 
 @pytest.fixture

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core.feature_cache as feature_cache
-import core.features as features
-import core.workers as training_workers
-from core.feature_cache import FeatureCache, file_key
+import core.learn.feature_cache as feature_cache
+import core.learn.features as features
+import core.learn.workers as training_workers
+from core.images import stat_ref
+from core.learn.feature_cache import FeatureCache
 from core.features import ExtractionError, extract_features
 from harness.images import make_image, write_image
 
@@ -115,7 +116,7 @@ def test_symlinks_share_rows_with_their_target(tmp_path):
     paths = make_images(tmp_path / "imgs", 2)
     link = tmp_path / "link.jpg"
     link.symlink_to(paths[0])
-    assert file_key(str(link))[0] == file_key(str(paths[0]))[0] == str(paths[0].resolve())
+    assert stat_ref(link).real == stat_ref(paths[0]).real == str(paths[0].resolve())
     cache = tmp_path / "cache"
     run(paths, cache)
     assert run([link], cache)[0].cached == 1
@@ -218,7 +219,7 @@ def test_temporary_files_never_look_like_chunks(tmp_path):
 SCRIPT = """
 import sys, time
 import numpy as np
-import core.features as F
+import core.learn.features as F
 F.FLUSH_ROWS = 8
 cache, out, slow, paths = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
 def progress(done, total):

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-import core.features as features
+import core.learn.features as features
 from core.features import (
     MAX_PIXELS,
     ImageError,

@@ -7,21 +7,23 @@ import os
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from core import library
-from core.archive import ArchiveError
-from core.dataset import DatasetError
-from core.library import (
+from core.data import library
+from core.data.archive import ArchiveError
+from core.data.library import (
     LibraryError,
     describe_dataset,
     import_zip,
     list_datasets,
+    preferred_dataset,
     resolve_dataset,
     sanitize_name,
     unique_name,
 )
+from core.dataset import DatasetError
 from harness.images import encode, make_class_folders, make_image, make_kaggle_folder, write_image
 
 
@@ -190,3 +192,19 @@ def test_import_zip_hostile_leaves_nothing(data):
     with pytest.raises(ArchiveError):
         import_zip(_zip([("../evil.jpg", encode(make_image()))]), "evil.zip")
     assert sorted(os.listdir(data)) == []
+
+
+def _ds(name, n, classes=("cat", "dog"), synthetic=False):
+    return SimpleNamespace(name=name, n_images=n, classes=list(classes), synthetic=synthetic)
+
+
+def test_the_preferred_dataset_is_real_cats_and_dogs_then_the_largest_real_one():
+    kaggle, big, demo = (
+        _ds("kaggle", 1000),
+        _ds("flowers", 5000, ("rose", "tulip")),
+        _ds("demo", 120, ("a", "b", "c"), True),
+    )
+    assert preferred_dataset([demo, big, kaggle]).name == "kaggle"
+    assert preferred_dataset([demo, big]).name == "flowers"
+    assert preferred_dataset([demo]).name == "demo"
+    assert preferred_dataset([]) is None

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-from core.model_store import ModelFormatError, SavedModel
+from core.learn.model import ModelFormatError, SavedModel
 
 BINS = (2, 2, 2)  # 8 features keep the fits instant
 

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from core import workers
-from core.model import TrainingError
+from core.learn import workers
+from core.learn.config import TrainingError
 from tests.support import ROOT
 
 
@@ -79,7 +79,7 @@ def test_workers_exit_when_their_server_is_killed(tmp_path):
     script = tmp_path / "server.py"
     script.write_text(
         "import os, time\n"
-        "from core import workers\n"
+        "from core.learn import workers\n"
         "if __name__ == '__main__':\n"
         "    print(workers.run(os.getpid), flush=True)\n"
         "    time.sleep(60)\n"

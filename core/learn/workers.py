@@ -23,6 +23,7 @@ session's thread only waits (without the lock) for the answer.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 import threading
@@ -99,8 +100,9 @@ def run(fn, *args, progress=None, **kwargs):
     """fn(*args, **kwargs) in a worker process; its result, or its exception, here.
 
     fn must be a module-level function (the worker imports it by name). progress, if
-    given, is called here as progress(done, total) whenever fn reports through the
-    `progress=` callable it is handed (at most every POLL seconds); an exception from it
+    given, is called here with what fn reports through the `progress=` callable it is
+    handed (e.g. progress("features", done, total)), every POLL seconds with the latest
+    report; an exception from it
     (say, Streamlit stopping the script) ends the wait, and the worker finishes its job
     anyway (work it caches is not lost)."""
     if worker_count() == 0:
@@ -118,6 +120,8 @@ def run(fn, *args, progress=None, **kwargs):
                 try:
                     return future.result(timeout=POLL if reporter else None)
                 except FutureTimeout:
+                    # Every poll, even with nothing new: each call is a point where the
+                    # session can be stopped (Streamlit raises at its next element).
                     seen = reporter.read()
                     if seen is not None:
                         progress(*seen)
@@ -131,29 +135,31 @@ def run(fn, *args, progress=None, **kwargs):
 
 
 class FileProgress:
-    """A progress(done, total) callable that a worker process can be handed: it writes the
-    two numbers to a small file (replaced atomically) that the waiting thread reads."""
+    """A progress(*numbers_or_words) callable that a worker process can be handed: it
+    writes its arguments to a small file (replaced atomically) that the waiting thread
+    reads and passes on, e.g. progress("features", done, total)."""
 
     def __init__(self, path: str):
-        self.path, self.last = path, 0.0
+        self.path, self.last, self.last_stage = path, 0.0, None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, *args) -> None:
         now = time.monotonic()
-        if done < total and now - self.last < POLL:
+        # The last report of a stage and the first of the next always get through.
+        final = len(args) >= 2 and isinstance(args[-1], int) and args[-2] == args[-1]
+        if not final and args[:1] == self.last_stage and now - self.last < POLL:
             return
-        self.last = now
+        self.last, self.last_stage = now, args[:1]
         try:
             with open(self.path + ".tmp", "w") as f:
-                f.write(f"{int(done)} {int(total)}")
+                json.dump([a if isinstance(a, (int, float, str)) else str(a) for a in args], f)
             os.replace(self.path + ".tmp", self.path)
         except OSError:  # the waiting side has gone (its folder with it): nothing to report to
             pass
 
-    def read(self) -> tuple[int, int] | None:
+    def read(self) -> tuple | None:
         try:
             with open(self.path) as f:
-                done, total = f.read().split()
-            return int(done), int(total)
+                return tuple(json.load(f))
         except (OSError, ValueError):
             return None
 
@@ -178,7 +184,7 @@ def warm() -> None:
 
 
 def _ready() -> bool:
-    import core.model  # noqa: F401 - the import (NumPy, scikit-learn) is the warm-up
+    import core.learn.train  # noqa: F401 - the import (NumPy, scikit-learn) is the warm-up
 
     return True
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 FORMAT_VERSION = 1
+MODEL_MAX_BYTES = 5 * 1024 * 1024  # a 12x12x12-bin model of 100 classes is ~1.4 MB
 
 # What each kind's probabilities are, in the words the Classify page shows.
 KINDS = {
@@ -168,10 +169,12 @@ class SavedModel:
 
     @classmethod
     def load(cls, path: str | Path) -> SavedModel:
+        from core.images.files import ImageError, read_file
+
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ModelFormatError(f"cannot read the model file: {exc.strerror}") from None
+            data = read_file(path, limit=MODEL_MAX_BYTES)  # a regular file, bounded, never a FIFO
+        except ImageError as exc:
+            raise ModelFormatError(f"cannot read the model file: {exc}") from None
         return cls.from_bytes(data)
 
     @classmethod

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from core.dataset import is_image_name
+from core.data.dataset import is_image_name
+from core.images.sniff import readable
 
 DEFAULT_MAX_FILES = 100_000  # Microsoft's zip holds about 25,000 files
 DEFAULT_MAX_TOTAL_BYTES = 2 * 1024**3  # the same zip unpacks to about 0.8 GB
@@ -50,15 +51,6 @@ EMPTY = "empty file (0 bytes)"
 UNREADABLE = "not a readable image (its first bytes are not JPEG/PNG/BMP/WebP/TIFF)"
 NOT_IMAGE = "not an image file"
 HIDDEN = "hidden or system file"
-
-# The first bytes of every format OpenCV can decode from our IMAGE_EXTENSIONS.
-_SIGNATURES = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"BM", "BMP"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-)
 
 
 class ArchiveError(ValueError):
@@ -123,16 +115,6 @@ def _env_number(name: str, default: int) -> int:
     if value <= 0:
         raise ArchiveError(f"{name} must be positive, got {value}")
     return value
-
-
-def image_kind(head: bytes) -> str | None:
-    """The image format the first bytes announce ('JPEG', ...), or None."""
-    for magic, kind in _SIGNATURES:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    return None
 
 
 def safe_extract_zip(
@@ -396,7 +378,7 @@ def _copy_member(zf, m, target: Path, limits: Limits, total_so_far: int):
     try:
         with zf.open(m) as src:
             head = src.read(64)
-            if image_kind(head) is None:
+            if not readable(head):
                 return 0, UNREADABLE
             with open(target, "xb") as out:
                 chunk = head

@@ -5,8 +5,10 @@ per set of extraction parameters, so a change of bins, mode or feature code neve
 rows. Each chunk is an ``.npz`` (read with ``allow_pickle=False``) holding
 
 - ``X``:    (m, d) float32, one histogram per cached image;
-- ``meta``: UTF-8 JSON bytes: parameters, ``keys`` (path, size, mtime_ns) for each row of X,
-  and ``skipped`` (path, size, mtime_ns, reason) for files that could not be described.
+- ``meta``: UTF-8 JSON bytes: parameters, ``keys`` (path, size, mtime_ns, ctime_ns) for each
+  row of X, and ``skipped`` (path, size, mtime_ns, ctime_ns, reason) for files that could
+  not be described. The inode change time is in the key because a user cannot set it back:
+  a same-size rewrite with its modification time restored (`touch -r`) is described again.
 
 Why chunks: a run saves what it has done every few hundred images, each chunk written to a
 temporary name and then ``os.replace``d into place, so a killed run leaves only whole chunks
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 import time
 import uuid
@@ -28,39 +29,21 @@ from pathlib import Path
 
 import numpy as np
 
-# Bump when the feature computation changes, so old rows are never reused.
-FEATURE_VERSION = 1
+from core.images.files import stat_ref
+
+# Bump when the feature computation or the key changes, so old rows are never reused.
+# 2: keys carry the inode change time.
+FEATURE_VERSION = 2
 # Merge into one file when a folder holds more chunks than this (keeps warm loads fast).
 MAX_CHUNKS = 16
 # Temporary files older than this are leftovers of a killed run.
 STALE_TMP_SECONDS = 3600
 
-Key = tuple[str, int, int]  # (resolved path, size in bytes, mtime in ns)
+Key = tuple[str, int, int, int]  # FileRef.cache_key: (resolved path, size, mtime_ns, ctime_ns)
 
 
 class CacheCorrupt(ValueError):
     """A chunk file that must not be trusted."""
-
-
-def file_key(path: str, _dirs: dict[str, str] | None = None) -> Key:
-    """The identity of a file's content as far as the cache is concerned.
-
-    The path is resolved (so two names for one file share rows) while stat-ing each file
-    once; resolved parent folders are memoised in `_dirs` because realpath is slow.
-    """
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode):
-        st = os.stat(path)
-        real = os.path.realpath(path)
-    else:
-        if not os.path.isabs(path):
-            path = os.path.abspath(path)
-        parent, _, name = path.rpartition(os.sep)
-        dirs = _dirs if _dirs is not None else {}
-        if parent not in dirs:
-            dirs[parent] = os.path.realpath(parent or os.sep)
-        real = os.path.join(dirs[parent], name)
-    return real, st.st_size, st.st_mtime_ns
 
 
 class FeatureCache:
@@ -135,8 +118,8 @@ class FeatureCache:
         if not np.isfinite(X).all():
             raise CacheCorrupt("rows hold non-finite values")
         try:
-            keys = [(str(p), int(s), int(m)) for p, s, m in keys]
-            skips = {(str(p), int(s), int(m)): str(r) for p, s, m, r in skipped}
+            keys = [(str(p), int(s), int(m), int(c)) for p, s, m, c in keys]
+            skips = {(str(p), int(s), int(m), int(c)): str(r) for p, s, m, c, r in skipped}
         except (TypeError, ValueError) as err:
             raise CacheCorrupt("malformed keys") from err
         return X, keys, skips
@@ -243,12 +226,11 @@ class FeatureCache:
 
 
 def _still_current(keys: list[Key]) -> set[Key]:
-    """The keys whose file still has the same resolved path, size and mtime."""
-    dirs: dict[str, str] = {}
+    """The keys whose file still has the same resolved path, size and times."""
     live = set()
     for key in keys:
         try:
-            if file_key(key[0], dirs) == key:
+            if stat_ref(key[0]).cache_key == key:
                 live.add(key)
         except OSError:
             pass

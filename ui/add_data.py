@@ -1,25 +1,20 @@
-"""Where the data comes from: pick a dataset in the data folder, or add one.
+"""Adding data to the data folder: download the Kaggle Cats and Dogs photos, upload a
+dataset zip (key "dataset_zip"), or make the synthetic demo set.
 
-`pick_dataset()` renders a select box (key "dataset") over the datasets in the data
-folder and an "Add data" expander: download Microsoft's Kaggle Cats and Dogs, upload a
-zip (key "dataset_zip"), or make the synthetic demo set. It returns the chosen
-`core.library.DatasetInfo`, or None when nothing is available. Users never type a
-server path: only folders inside SOFTMAX_DATA_DIR are offered.
+A dataset just added is selected on the next run (`take_pending`), and its message is
+shown after the rerun that lists it (`show_flash`).
 """
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from pathlib import Path
 
 import streamlit as st
 
-from core import paths
-from core.archive import ArchiveError, ExtractReport, Limits
-from core.demo import make_demo_dataset
-from core.download import (
+from core.data.archive import ArchiveError, ExtractReport, Limits
+from core.data.demo import make_demo_dataset
+from core.data.download import (
     PETIMAGES_MB,
     PETIMAGES_NAME,
     DownloadError,
@@ -27,102 +22,22 @@ from core.download import (
     partial_bytes,
     petimages_url,
 )
-from core.library import DatasetInfo, import_zip, list_datasets
+from core.data.library import import_zip
+from core.text import md
 
-KEY = "dataset"
 UPLOAD_KEY = "dataset_zip"
 _PENDING = "_dataset_pending"  # a dataset just added: select it on the next run
 _FLASH = "_dataset_flash"  # messages that must survive the st.rerun after adding one
 _IMPORTED = "_dataset_zips_imported"  # upload ids already unpacked (the uploader keeps them)
-SYNTHETIC_WARNING = (
-    "This is synthetic demo data, not the Dogs vs Cats experiment: "
-    "its results say nothing about the post's numbers."
-)
 
 
-def pick_dataset(auto_demo: bool = True) -> DatasetInfo | None:
-    """The dataset the user chose in the data folder, or None when there is none."""
-    root = paths.data_dir()
-    _show_flash()
-    if auto_demo and _is_empty(root):
-        _auto_demo(root)
-    try:
-        infos, problems = list_datasets(root)
-    except OSError as exc:
-        st.error(f"Cannot read the data folder {root}: {exc.strerror or exc}")
-        infos, problems = [], []
-    choice = _select(infos)
-    _caption(root, problems)
-    with st.expander("Add data", expanded=not infos):
-        _add_data(root)
-    if choice is not None and choice.synthetic:
-        st.warning(SYNTHETIC_WARNING, icon=":material/science:")
-    return choice
+def take_pending() -> str | None:
+    """The name of a dataset added on the previous run, once."""
+    return st.session_state.pop(_PENDING, None)
 
 
-# ---- choosing ------------------------------------------------------------------------
-
-
-def _select(infos: list[DatasetInfo]) -> DatasetInfo | None:
-    by_name = {info.name: info for info in infos}
-    pending = st.session_state.pop(_PENDING, None)
-    if pending in by_name:
-        st.session_state[KEY] = pending
-    current = st.session_state.get(KEY)
-    if current is not None and current not in by_name:
-        st.warning(f"The dataset '{current}' is no longer in the data folder: choose another.")
-        del st.session_state[KEY]
-    if not infos:
-        st.info(
-            "No datasets in the data folder yet: add one under **Add data** below "
-            "(download Kaggle Cats and Dogs, upload a zip, or make the synthetic demo)."
-        )
-        return None
-    if KEY not in st.session_state:
-        st.session_state[KEY] = _default(infos).name
-    name = st.selectbox(
-        "Dataset",
-        list(by_name),
-        format_func=lambda n: by_name[n].label,
-        key=KEY,
-        help="Each folder in the data folder that holds images of two or more classes.",
-    )
-    return by_name[name]
-
-
-def _default(infos: list[DatasetInfo]) -> DatasetInfo:
-    """The post's experiment if it is there, else any real dataset, else the demo."""
-    for info in infos:
-        if info.name == PETIMAGES_NAME:
-            return info
-    return next((i for i in infos if not i.synthetic), infos[0])
-
-
-def _caption(root: Path, problems: list[str]) -> None:
-    if os.environ.get("SOFTMAX_DATA_DIR"):
-        where = "set by SOFTMAX_DATA_DIR"
-    else:
-        where = "the default ./data; set SOFTMAX_DATA_DIR to use another folder"
-    st.caption(f"Data folder: `{_code(str(root))}` ({_md(where)}). Each folder inside it is a dataset.")
-    if problems:
-        lines = "\n".join(f"- {_md(p)}" for p in problems)
-        st.warning(f"Folders in the data folder that are not usable datasets:\n{lines}")
-
-
-def _code(text: str) -> str:
-    """Text for inside `backticks` (where Markdown escapes would show)."""
-    return text.replace("`", "'")
-
-
-def _md(text: str) -> str:
-    """Text shown as itself, not as Markdown (folder names may hold * or _)."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~$])", r"\\\1", text)
-
-
-# ---- adding --------------------------------------------------------------------------
-
-
-def _add_data(root: Path) -> None:
+def panel(root: Path) -> None:
+    """The "Add data" tabs: download, upload a zip, make the synthetic demo."""
     download, upload, demo = st.tabs(["Download", "Upload a zip", "Synthetic demo"])
     with download:
         _download_tab(root)
@@ -137,7 +52,7 @@ def _download_tab(root: Path) -> None:
     st.caption(
         "Microsoft's copy of the Kaggle Cats and Dogs photos (25,000 JPEGs in "
         "PetImages/Cat and PetImages/Dog; the empty and non-image files it ships are "
-        f"skipped and counted). From `{_code(petimages_url())}` (SOFTMAX\\_PETIMAGES\\_URL)."
+        f"skipped and counted). From {md(petimages_url())} (SOFTMAX\\_PETIMAGES\\_URL)."
     )
     done = partial_bytes(root)
     if done and not there:
@@ -236,12 +151,12 @@ def _limits_text() -> str:
 
 
 def _import_upload(root: Path, uploaded) -> None:
-    shown = _md(uploaded.name)
+    shown = md(uploaded.name)
     try:
         with st.spinner(f"Unpacking {shown}…"):
             result = import_zip(uploaded, uploaded.name, root)
     except ArchiveError as exc:
-        st.error(f"{shown} was not imported. {_md(str(exc))}")
+        st.error(f"{shown} was not imported. {md(str(exc))}")
         return
     except OSError as exc:
         st.error(f"Cannot write to the data folder {root}: {exc.strerror or exc}")
@@ -249,7 +164,7 @@ def _import_upload(root: Path, uploaded) -> None:
     summary = f"Unpacked {result.report.extracted:,} images from {shown} as '{result.name}'"
     summary += _skip_summary(result.report)
     if result.problem:
-        st.warning(f"{summary}, but it is not a usable dataset yet: {_md(result.problem)}")
+        st.warning(f"{summary}, but it is not a usable dataset yet: {md(result.problem)}")
         return
     _added(result.name, "success", summary + ".")
 
@@ -276,27 +191,6 @@ def _demo_tab(root: Path) -> None:
         _added(path.name, "success", f"Made the synthetic demo set '{path.name}'.")
 
 
-def _is_empty(root: Path) -> bool:
-    try:
-        return not any(not e.name.startswith(".") for e in os.scandir(root))
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-
-
-def _auto_demo(root: Path) -> None:
-    try:
-        make_demo_dataset(root)
-    except OSError as exc:
-        st.error(f"The data folder {root} is empty and the demo set could not be made: {exc}")
-        return
-    st.info(
-        "The data folder was empty, so the app made a small **synthetic** demo set to try "
-        "the page offline. For the post's experiment, use **Add data → Download**."
-    )
-
-
 def _added(name: str, kind: str, message: str) -> None:
     """Select the new dataset and show message after the rerun that lists it."""
     st.session_state[_PENDING] = name
@@ -304,6 +198,7 @@ def _added(name: str, kind: str, message: str) -> None:
     st.rerun()
 
 
-def _show_flash() -> None:
+def show_flash() -> None:
+    """The messages of a dataset just added (they must survive the rerun that lists it)."""
     for kind, message in st.session_state.pop(_FLASH, []):
         getattr(st, kind)(message)

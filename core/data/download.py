@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import paths
-from core.archive import ArchiveError, ExtractReport, safe_extract_zip
+from core.data.archive import ArchiveError, ExtractReport, safe_extract_zip
 
 PETIMAGES_URL = (
     "https://download.microsoft.com/download/3/E/1/"

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from core import paths
-from core.library import SYNTHETIC_MARKER
+from core.data.library import SYNTHETIC_MARKER
 
 DEMO_NAME = "synthetic-demo"
 SIZE = 64  # small: the whole set is ~120 files of a few KB

@@ -1,9 +1,8 @@
-"""core.model: the post's split, fit and report, against scikit-learn run by hand."""
+"""core.learn: the post's split, fit and report, against scikit-learn run by hand."""
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import FrozenInstanceError, replace
 
@@ -15,12 +14,19 @@ from sklearn.metrics import accuracy_score, classification_report, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 
-from core import model as M
-from core.model import TrainConfig, TrainingError
-from core.model_store import SavedModel
+from core.images import data_uri, file_thumbnail, stat_ref
+from core.learn import beyond, evaluate, saved, train
+from core.learn.config import TrainConfig, TrainingError
+from core.learn.features import fingerprint
+from core.learn.model import SavedModel
 from harness.images import make_kaggle_folder, write_image
 
 SMALL = TrainConfig(bins=(2, 2, 2))  # 8 features: instant fits
+
+
+def fit(X, labels, config=SMALL, **kw):
+    """The post's model alone (no SVM, no curves): the TrainResult."""
+    return train.train_arrays(X, labels, config, with_hinge=False, with_curves=False, **kw).post
 
 
 def _data(n=200, k=2, d=8, seed=0):
@@ -69,7 +75,7 @@ def test_bad_settings_are_refused_with_a_message(bad):
 @pytest.mark.parametrize("k", [2, 3])
 def test_same_split_model_and_report_as_the_posts_script(k):
     X, labels = _data(k=k)
-    r = M.train_on_features(X, labels, SMALL)
+    r = fit(X, labels, SMALL)
     # the post's softmax.py, by hand
     le = LabelEncoder()
     y = le.fit_transform(labels)
@@ -88,33 +94,33 @@ def test_same_split_model_and_report_as_the_posts_script(k):
 
 def test_model_meta_and_hinge_kind():
     X, labels = _data()
-    r = M.train_on_features(X, labels, SMALL, dataset_name="pets")
+    r = fit(X, labels, SMALL, dataset_name="pets")
     m = r.model.meta
     assert m["dataset"] == "pets" and m["accuracy"] == r.accuracy
     assert (m["n_train"], m["n_test"]) == (150, 50) and m["config"]["sgd_seed"] == 967
     assert m["trained_at"].endswith("+00:00") and r.model.kind == "sgd-log"
-    h = M.train_on_features(X, labels, replace(SMALL, loss="hinge"))
+    h = fit(X, labels, replace(SMALL, loss="hinge"))
     assert h.model.kind == "sgd-hinge" and h.proba_test is None
     assert 0 <= h.accuracy <= 1
 
 
 def test_report_rows_follow_sklearns_order():
     X, labels = _data(k=3)
-    r = M.train_on_features(X, labels, SMALL)
-    rows = M.report_rows(r.report)
+    r = fit(X, labels, SMALL)
+    rows = evaluate.report_rows(r.report)
     assert [row[""] for row in rows] == ["bird", "cat", "dog", "accuracy", "macro avg", "weighted avg"]
     acc = rows[3]
-    assert acc["f1-score"] == r.accuracy and acc["precision"] is None and acc["support"] == 50
+    assert acc["f1-score"] == r.accuracy and acc["precision"] is None and acc["recall"] is None and acc["support"] == 50
 
 
 def test_one_class_is_refused():
     with pytest.raises(TrainingError, match="at least two classes"):
-        M.train_on_features(np.ones((5, 8)), ["cat"] * 5, SMALL)
+        fit(np.ones((5, 8)), ["cat"] * 5, SMALL)
 
 
 def test_three_images_is_refused_naming_the_short_class():
     with pytest.raises(TrainingError, match="'dog' \\(1\\)"):
-        M.train_on_features(np.eye(3, 8), ["cat", "cat", "dog"], SMALL)
+        fit(np.eye(3, 8), ["cat", "cat", "dog"], SMALL)
 
 
 def test_a_class_missing_from_the_posts_test_set_gets_a_stratified_split():
@@ -122,7 +128,7 @@ def test_a_class_missing_from_the_posts_test_set_gets_a_stratified_split():
     tr, _te = train_test_split(np.arange(40), test_size=0.25, random_state=42)
     for row in tr[:2]:  # two "fish" that the post's split puts both in training
         labels[row] = "fish"
-    r = M.train_on_features(X, labels, SMALL)
+    r = fit(X, labels, SMALL)
     assert "stratified" in r.notes[0]
     assert r.report["fish"]["support"] == 1
     for c in range(3):
@@ -132,7 +138,7 @@ def test_a_class_missing_from_the_posts_test_set_gets_a_stratified_split():
 def test_too_few_to_stratify_trains_and_says_which_class_is_untested():
     # 4 images, 2 classes: one test image, so one class cannot be tested
     X = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1]], np.float32)
-    r = M.train_on_features(X, ["cat", "cat", "dog", "dog"], TrainConfig(bins=(2, 1, 1)))
+    r = fit(X, ["cat", "cat", "dog", "dog"], TrainConfig(bins=(2, 1, 1)))
     assert len(r.test_idx) == 1 and len(r.notes) == 1
     untested = [c for c in r.classes if r.report[c]["support"] == 0]
     assert untested and f"'{untested[0]}'" in r.notes[0]
@@ -140,56 +146,59 @@ def test_too_few_to_stratify_trains_and_says_which_class_is_untested():
 
 def test_learning_curve_ends_on_the_reported_model():
     X, labels = _data(k=3)
-    r = M.train_on_features(X, labels, SMALL)
-    c = M.learning_curves(X, r)
-    assert list(c["epoch"]) == list(range(1, 11))
-    assert c["test_acc"][-1] == r.accuracy
-    assert c["test_loss"][-1] == pytest.approx(log_loss(r.y[r.test_idx], r.proba_test, labels=range(3)))
-    assert c["train_acc"][-1] == accuracy_score(r.y[r.train_idx], r.pred_train)
-    assert np.all(np.isfinite(c["train_loss"]))
+    r = fit(X, labels, SMALL)
+    c = train.learning_curves(X, r)
+    assert list(c.epoch) == list(range(1, 11))
+    assert c.test_acc[-1] == r.accuracy
+    assert c.test_loss[-1] == pytest.approx(log_loss(r.y[r.test_idx], r.proba_test, labels=range(3)))
+    assert c.train_acc[-1] == accuracy_score(r.y[r.train_idx], r.pred_train)
+    assert np.all(np.isfinite(c.train_loss))
+    # The last epoch's weights and predictions are the reported model's.
+    np.testing.assert_allclose(c.coef[-1], r.model.coef)
+    np.testing.assert_array_equal(c.pred_test[-1], r.pred_test)
 
 
 def test_probability_gaps_and_samples():
-    assert M.probability_gaps(np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])) == pytest.approx([0.5, 0.0])
+    assert evaluate.probability_gaps(np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])) == pytest.approx([0.5, 0.0])
     X, labels = _data(k=3)
-    r = M.train_on_features(X, labels, SMALL, paths=[f"/x/{i}.jpg" for i in range(len(labels))])
-    a, b = M.sample_gaps(r, "train", seed=1), M.sample_gaps(r, "train", seed=2)
-    assert len(a) == 5 and [s["row"] for s in a] != [s["row"] for s in b]
-    assert all(s["row"] in set(r.train_idx.tolist()) for s in a)
-    t = M.sample_gaps(r, "test", seed=1)
-    assert all(s["row"] in set(r.test_idx.tolist()) for s in t)
+    r = fit(X, labels, SMALL, paths=[f"/x/{i}.jpg" for i in range(len(labels))])
+    a, b = evaluate.sample_gaps(r, "train", seed=1), evaluate.sample_gaps(r, "train", seed=2)
+    assert len(a) == 5 and [s.row for s in a] != [s.row for s in b]
+    assert all(s.row in set(r.train_idx.tolist()) for s in a)
+    t = evaluate.sample_gaps(r, "test", seed=1)
+    assert all(s.row in set(r.test_idx.tolist()) for s in t)
     s = a[0]
-    assert s["actual"] == labels[s["row"]] and s["path"] == f"/x/{s['row']}.jpg"
-    assert sum(s["probabilities"].values()) == pytest.approx(1)
-    p = sorted(s["probabilities"].values())
-    assert s["gap"] == pytest.approx(p[-1] - p[-2])
-    assert s["predicted"] == max(s["probabilities"], key=s["probabilities"].get)
+    assert s.actual == labels[s.row] and s.path == f"/x/{s.row}.jpg"
+    assert sum(s.probabilities.values()) == pytest.approx(1)
+    p = sorted(s.probabilities.values())
+    assert s.gap == pytest.approx(p[-1] - p[-2])
+    assert s.predicted == max(s.probabilities, key=s.probabilities.get)
 
 
 def test_reliability_is_binary_only_and_counts_every_test_image():
     X, labels = _data(n=400)
-    r = M.train_on_features(X, labels, SMALL)
-    mean_p, observed, counts = M.reliability(r)
+    r = fit(X, labels, SMALL)
+    mean_p, observed, counts = evaluate.reliability(r)
     assert counts.sum() == r.n_test and len(mean_p) == len(observed) == len(counts)
     assert np.all((observed >= 0) & (observed <= 1))
     with pytest.raises(TrainingError):
-        M.reliability(M.train_on_features(*_data(k=3), SMALL))
+        evaluate.reliability(fit(*_data(k=3), SMALL))
 
 
 def test_cell_rows_are_the_confusion_counts():
     X, labels = _data(k=3, seed=4)
-    r = M.train_on_features(X, labels, SMALL)
+    r = fit(X, labels, SMALL)
     for i, a in enumerate(r.classes):
         for j, p in enumerate(r.classes):
-            rows = M.cell_rows(r, a, p)
+            rows = evaluate.cell_rows(r, a, p)
             assert len(rows) == r.confusion[i, j]
             assert all(r.classes[r.y[x]] == a for x in rows)
 
 
 def test_beyond_the_post_starts_from_the_posts_number():
     X, labels = _data(n=300, k=3)
-    r = M.train_on_features(X, labels, SMALL)
-    v = M.beyond_the_post(X, r)
+    r = fit(X, labels, SMALL)
+    v = beyond.beyond_the_post(X, r)
     assert [x.name for x in v][:1] == ["The post's recipe"] and len(v) == 5
     assert v[0].accuracy == r.accuracy
     assert all(0 <= x.accuracy <= 1 and x.seconds >= 0 for x in v)
@@ -203,99 +212,89 @@ def test_train_dataset_from_a_folder_skips_unreadable_files(tmp_path):
     root = make_kaggle_folder(tmp_path / "pets", per_class=10)
     (root / "cat.99.jpg").write_bytes(b"not a jpeg at all")
     calls = []
-    r = M.train_dataset(root, TrainConfig(bins=(4, 4, 4)), progress=lambda d, t: calls.append((d, t)))
+    run = train.train_folder(
+        root, TrainConfig(bins=(4, 4, 4)), dataset_name="pets", progress=lambda *a: calls.append(a)
+    )
+    r = run.post
     assert r.accuracy >= 0.8  # reddish cats, bluish dogs
-    assert len(r.y) == 20 and any("cat.99.jpg" in p for p, _ in r.skipped)
-    assert calls and calls[-1][1] == 21 and calls[-1][0] == 21
+    assert len(r.y) == 20 and any("cat.99.jpg" in p for p, _ in run.skipped)
+    features = [c for c in calls if c[0] == "features"]
+    assert features and features[-1] == ("features", 21, 21)
+    stages = [c[0] for c in calls]  # what the page's bar says, in order
+    assert stages.index("listing") < stages.index("features") < stages.index("training") < stages.index("curves")
+    assert ("curves", 10, 10) in calls  # epoch 10 of 10
     assert r.model.meta["dataset"] == "pets" and r.model.bins == (4, 4, 4)
-    again = M.train_dataset(root, TrainConfig(bins=(4, 4, 4)))  # from the disk cache
-    assert again.report == r.report
+    again = train.train_folder(root, TrainConfig(bins=(4, 4, 4)), dataset_name="pets")  # from memory
+    assert again.post.report == r.report and again.from_memory
+    (root / "dog.77.jpg").write_bytes((root / "dog.0.jpg").read_bytes())  # a new file: trained again
+    third = train.train_folder(root, TrainConfig(bins=(4, 4, 4)), dataset_name="pets")
+    assert not third.from_memory and len(third.post.y) == 21
 
 
 def test_train_dataset_on_a_removed_folder_says_so(tmp_path):
     from core.dataset import DatasetError
 
     with pytest.raises(DatasetError, match="not found"):
-        M.train_dataset(tmp_path / "gone")
+        train.train_folder(tmp_path / "gone")
 
 
 def test_all_images_unreadable_is_a_clear_error(tmp_path):
     for name in ("cat.0.jpg", "cat.1.jpg", "dog.0.jpg", "dog.1.jpg"):
         (tmp_path / name).write_bytes(b"garbage")
     with pytest.raises(TrainingError, match="None of the 4 images"):
-        M.train_dataset(tmp_path)
-
-
-def test_two_threads_training_at_once_get_the_same_result(tmp_path):
-    root = make_kaggle_folder(tmp_path / "pets", per_class=15)
-    out, errors = [None, None], []
-
-    def work(i):
-        try:
-            with M.dataset_lock(root):
-                out[i] = M.train_dataset(root, TrainConfig(bins=(4, 4, 4)))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors and out[0].report == out[1].report
-    assert M.dataset_lock(root) is M.dataset_lock(str(root) + "/.")
+        train.train_folder(tmp_path)
 
 
 def test_save_list_load_newest_first_and_unreadable_reported():
     X, labels = _data()
-    a = M.train_on_features(X, labels, SMALL, dataset_name="../../etc/passwd").model
-    b = M.train_on_features(X, labels, replace(SMALL, epochs=3), dataset_name="pets").model
-    pa = M.save_model(a)
-    pb = M.save_model(b)
+    a = fit(X, labels, SMALL, dataset_name="../../etc/passwd").model
+    b = fit(X, labels, replace(SMALL, epochs=3), dataset_name="pets").model
+    pa = saved.save_model(a)
+    pb = saved.save_model(b)
     assert pa.parent == pb.parent and pa.parent.name == ".models"
     assert ".." not in pa.name and "/" not in pa.name and pa.name.endswith(".npz")
-    assert M.save_model(b) == pb  # same settings: same file
+    assert saved.save_model(b) == pb  # same settings: same file
     os.utime(pa, (1, 1))  # a is older
     (pa.parent / "broken.npz").write_bytes(b"junk")
     errors = []
-    listed = M.list_saved_models(errors)
-    assert [p for p, _ in listed] == [pb, pa]
+    listed = saved.list_saved_models(errors)
+    assert [e.path for e in listed] == [pb, pa]
     assert [p.name for p, _ in errors] == ["broken.npz"]
-    back = M.load_saved_model(pb)
+    back = SavedModel.load(pb)
     assert isinstance(back, SavedModel) and back.meta["config"]["epochs"] == 3
     np.testing.assert_allclose(back.predict_proba(X), b.predict_proba(X))
 
 
 def test_no_models_dir_lists_nothing():
-    assert M.list_saved_models() == []
+    assert saved.list_saved_models() == []
 
 
 def test_files_fingerprint_notices_a_change(tmp_path):
     p = write_image(tmp_path / "cat.0.jpg")
-    f1 = M.files_fingerprint([p])
+    f1 = fingerprint([stat_ref(p)])
     write_image(p, seed=5, size=(50, 70))
-    assert M.files_fingerprint([p]) != f1
-    p.unlink()
-    assert M.files_fingerprint([p]) not in (f1,)
+    assert fingerprint([stat_ref(p)]) != f1
+    q = write_image(tmp_path / "cat.1.jpg")
+    assert fingerprint([stat_ref(p), stat_ref(q)]) != fingerprint([stat_ref(p)])
 
 
 def test_thumbnail_is_a_small_jpeg_or_none(tmp_path):
     p = write_image(tmp_path / "a.jpg", color_bgr=(0, 0, 255), size=(300, 200))
-    t = cv2.imdecode(np.frombuffer(M.thumbnail(p, 96), np.uint8), cv2.IMREAD_COLOR)
+    t = cv2.imdecode(np.frombuffer(file_thumbnail(p, 96), np.uint8), cv2.IMREAD_COLOR)
     assert t.shape == (96, 64, 3) and t[..., 2].mean() > 200  # red stays red
-    assert M.thumbnail_data_uri(p).startswith("data:image/jpeg;base64,")
-    assert M.thumbnail(tmp_path / "missing.jpg") is None
+    assert data_uri(file_thumbnail(p)).startswith("data:image/jpeg;base64,")
+    assert file_thumbnail(tmp_path / "missing.jpg") is None
     (tmp_path / "bad.jpg").write_bytes(b"xx")
-    assert M.thumbnail_data_uri(tmp_path / "bad.jpg") is None
+    assert data_uri(file_thumbnail(tmp_path / "bad.jpg")) is None
 
 
 def test_thumbnail_follows_a_changed_file(tmp_path):
     p = write_image(tmp_path / "a.jpg", color_bgr=(0, 0, 255), size=(300, 200))
-    red = M.thumbnail(p, 96)
-    assert M.thumbnail(p, 96) == red  # remembered
+    red = file_thumbnail(p, 96)
+    assert file_thumbnail(p, 96) == red  # remembered
     write_image(p, color_bgr=(255, 0, 0), size=(300, 200))
     os.utime(p, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new mtime even on a coarse clock
-    blue = cv2.imdecode(np.frombuffer(M.thumbnail(p, 96), np.uint8), cv2.IMREAD_COLOR)
+    blue = cv2.imdecode(np.frombuffer(file_thumbnail(p, 96), np.uint8), cv2.IMREAD_COLOR)
     assert blue[..., 0].mean() > 200 and blue[..., 2].mean() < 60
     p.unlink()
-    assert M.thumbnail(p, 96) is None
+    assert file_thumbnail(p, 96) is None

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import paths
-from core.archive import ExtractReport, safe_extract_zip
-from core.dataset import DatasetError, load_dataset
+from core.data.archive import ExtractReport, safe_extract_zip
+from core.data.dataset import DatasetError, load_dataset
 
 SYNTHETIC_MARKER = "SYNTHETIC.txt"
 MAX_NAME_CHARS = 64
@@ -28,7 +28,7 @@ class LibraryError(ValueError):
 @dataclass(frozen=True)
 class DatasetInfo:
     name: str  # the folder's name inside the data dir
-    path: Path  # give this to core.dataset.load_dataset
+    path: Path  # give this to load_dataset, with within= the data folder
     n_images: int
     classes: list[str]
     synthetic: bool  # made by core.demo: never the real experiment
@@ -59,7 +59,7 @@ def list_datasets(data_dir=None) -> tuple[list[DatasetInfo], list[str]]:
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if entry.name.startswith(".") or not _is_dir_inside(entry, root):
             continue
-        result = _describe_cached(Path(entry.path))
+        result = _describe_cached(Path(entry.path), root)
         if isinstance(result, DatasetInfo):
             infos.append(result)
         else:
@@ -76,14 +76,14 @@ def _is_dir_inside(entry: os.DirEntry, root: Path) -> bool:
         return False
 
 
-def _describe_cached(folder: Path) -> DatasetInfo | str:
+def _describe_cached(folder: Path, root: Path) -> DatasetInfo | str:
     signature = _signature(folder)
     key = str(folder)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
     if hit and hit[0] == signature:
         return hit[1]
-    result = _describe(folder)
+    result = _describe(folder, root)
     with _CACHE_LOCK:
         _CACHE[key] = (signature, result)
     return result
@@ -107,9 +107,9 @@ def _signature(folder: Path, depth: int = 2) -> tuple:
     return tuple(sorted(out, key=lambda t: t[0]))
 
 
-def _describe(folder: Path) -> DatasetInfo | str:
+def _describe(folder: Path, root: Path) -> DatasetInfo | str:
     try:
-        ds = load_dataset(folder)
+        ds = load_dataset(folder, within=root)
     except DatasetError as exc:
         return str(exc)
     except OSError as exc:
@@ -119,7 +119,7 @@ def _describe(folder: Path) -> DatasetInfo | str:
         path=folder,
         n_images=len(ds.paths),
         classes=list(ds.classes),
-        synthetic=(folder / SYNTHETIC_MARKER).is_file(),
+        synthetic=is_synthetic_folder(folder),
         layout=ds.layout,
     )
 
@@ -127,7 +127,7 @@ def _describe(folder: Path) -> DatasetInfo | str:
 def describe_dataset(name: str, data_dir=None) -> DatasetInfo:
     """The DatasetInfo of one dataset by name; LibraryError if missing, DatasetError if unusable."""
     folder = resolve_dataset(name, data_dir)
-    result = _describe_cached(folder)
+    result = _describe_cached(folder, _root(data_dir))
     if isinstance(result, str):
         raise DatasetError(f"{name}: {result}")
     return result
@@ -205,7 +205,23 @@ def import_zip(src, filename: str, data_dir=None, **limits) -> ImportResult:
     root.mkdir(parents=True, exist_ok=True)
     name = unique_name(filename, root)
     report = safe_extract_zip(src, root / name, strip_single_root=True, **limits)
-    result = _describe_cached(root / name)
+    result = _describe_cached(root / name, root)
     if isinstance(result, str):
         return ImportResult(name, report, None, result)
     return ImportResult(name, report, result, "")
+
+
+def preferred_dataset(infos: list[DatasetInfo]) -> DatasetInfo | None:
+    """The dataset to offer first: the post's Dogs vs Cats photos (the largest folder of
+    cats and dogs), else the largest real dataset, else the synthetic demo."""
+    real = [d for d in infos if not d.synthetic]
+    cats_dogs = [d for d in real if {c.lower() for c in d.classes} == {"cat", "dog"}]
+    for group in (cats_dogs, real, infos):
+        if group:
+            return max(group, key=lambda d: (d.n_images, d.name))
+    return None
+
+
+def is_synthetic_folder(folder) -> bool:
+    """Made by core.data.demo: never the real experiment (its marker file says so)."""
+    return (Path(folder) / SYNTHETIC_MARKER).is_file()

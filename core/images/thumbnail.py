@@ -1,0 +1,59 @@
+"""Small JPEGs of images for the pages: bounded on both sides, never the photo itself."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+
+import cv2
+import numpy as np
+
+from core.images.decode import decode_image
+from core.images.files import ImageError
+
+DISPLAY_SIDE = 480  # px: the Classify page's picture of an upload
+THUMBNAILS = 2048  # file thumbnails remembered (x ~3 KB)
+
+
+def thumbnail(image_bgr: np.ndarray, longest: int = DISPLAY_SIDE) -> bytes | None:
+    """A JPEG whose longer side is at most `longest` (a 400 x 70000 strip stays inside the
+    box too, however thin it gets), or None if it cannot be encoded."""
+    h, w = image_bgr.shape[:2]
+    scale = min(1.0, longest / max(h, w))
+    if scale < 1:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+    try:
+        ok, buf = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    except cv2.error:
+        return None
+    return buf.tobytes() if ok else None
+
+
+def file_thumbnail(path, longest: int = 96, within=None) -> bytes | None:
+    """A JPEG thumbnail of an image file, or None if it is gone, unreadable or outside
+    `within`. Remembered until the file changes: the Train page shows the same few dozen
+    on every rerun."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _file_thumbnail(os.fspath(path), longest, st.st_size, st.st_mtime_ns, st.st_ctime_ns, within)
+
+
+@functools.lru_cache(maxsize=THUMBNAILS)
+def _file_thumbnail(path: str, longest: int, _size: int, _mtime: int, _ctime: int, within) -> bytes | None:
+    from core.images.files import read_file
+
+    try:
+        data = read_file(path, within=within)
+        image = decode_image(data, longest=longest)  # a JPEG decoded at 1/2 to 1/8 size
+    except (ImageError, OSError, ValueError):
+        return None
+    return thumbnail(image, longest)
+
+
+def data_uri(jpeg: bytes | None) -> str | None:
+    """A JPEG as a data: URI for a table's image column (None stays None)."""
+    return None if jpeg is None else "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
