@@ -92,9 +92,8 @@ def losses(view, run) -> None:
     c1, c2, c3 = st.columns([1, 1, 1.3])
     change = None if before is None else number(ev.total - before.total)
     c1.metric("total loss", number(ev.total), change, delta_color="inverse")
-    c2.metric(
-        "accuracy", percent(ev.accuracy), None if before is None else percent(ev.accuracy - before.accuracy)
-    )
+    moved = before is not None and ev.accuracy != before.accuracy  # no "↑ 0.0%" for a step that changed none
+    c2.metric("accuracy", percent(ev.accuracy), percent(ev.accuracy - before.accuracy) if moved else None)
     c3.markdown(f"= data loss **{number(ev.data_loss)}**  \n\\+ λ·ΣW² **{number(ev.reg_loss)}**")
 
 

@@ -64,10 +64,14 @@ def _shading(view: View) -> dict:
             "zmin": 0,
             "zmax": 1,
             "colorscale": [[0, "#ffffff"], [1, CLASS_COLOURS[c]]],
+            # below the plot, not beside it: the plane is as wide as the column allows
             "colorbar": {
-                "title": {"text": f"p({html(view.classes[c])})", "side": "right"},
-                "thickness": 12,
-                "len": 0.8,
+                "title": {"text": f"p({html(view.classes[c])})", "side": "top"},
+                "orientation": "h",
+                "y": -0.2,
+                "yanchor": "top",
+                "len": 0.7,
+                "thickness": 10,
             },
             "hovertemplate": f"p({html(view.classes[c])}) = %{{z:.3f}}<extra></extra>",
         }
@@ -90,6 +94,7 @@ def _shading(view: View) -> dict:
 
 def _zero_lines(view: View) -> tuple[list[dict], list[dict]]:
     traces, arrows = [], []
+    k = len(view.zero_lines)
     for j, line in enumerate(view.zero_lines):
         if line is None:
             continue
@@ -106,7 +111,10 @@ def _zero_lines(view: View) -> tuple[list[dict], list[dict]]:
                 "hoverinfo": "skip",
             }
         )
-        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        # Arrows at different places along their lines: lines often cross near the
+        # middle, and K arrows on one spot read as none.
+        at = 0.2 + 0.6 * (j + 0.5) / k
+        mx, my = x0 + at * (x1 - x0), y0 + at * (y1 - y0)
         arrows.append(
             {
                 "x": mx + 0.5 * nx,
@@ -203,8 +211,8 @@ def plane_figure(
     chosen: int | None = None,
     clickable: bool = False,
     title: str | None = None,
-    height: int = 560,
-    legend: bool = True,
+    height: int = 450,
+    legend: bool = False,
 ) -> go.Figure:
     """The plane as the student reads it (see the module docstring for the layers)."""
     lines, arrows = _zero_lines(view)
@@ -282,6 +290,8 @@ def history_figure(records: Sequence[Record], first_step: int = 0, height: int =
                 "overlaying": "y",
                 "side": "right",
                 "range": [0, 105],
+                "tickmode": "array",  # not synced to the loss axis's ticks (41.8, 83.5...)
+                "tickvals": [0, 25, 50, 75, 100],
                 "showgrid": False,
             },
             "legend": {"orientation": "h", "y": -0.25},
