@@ -53,10 +53,11 @@ def jpegs_500x375(sample: Path, n: int) -> tuple[list[tuple[str, bytes]], str]:
 
 
 def train_model(sample: Path, fast: bool):
-    from core.model import TrainConfig, train_dataset, train_on_features
+    from core.learn.config import TrainConfig
+    from core.learn.train import train_arrays, train_folder
 
     if sample.is_dir():
-        return train_dataset(sample, TrainConfig(fast=fast), dataset_name="kaggle-sample").model
+        return train_folder(sample, TrainConfig(fast=fast), dataset_name="kaggle-sample").post.model
     import numpy as np
 
     from core.features import color_histogram
@@ -69,7 +70,7 @@ def train_model(sample: Path, fast: bool):
             for i in range(40)
         ]
     )
-    return train_on_features(X, ["cat"] * 40 + ["dog"] * 40, TrainConfig(fast=fast)).model
+    return train_arrays(X, ["cat"] * 40 + ["dog"] * 40, TrainConfig(fast=fast), with_curves=False).post.model
 
 
 def ms(seconds: list[float]) -> str:

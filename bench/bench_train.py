@@ -27,16 +27,17 @@ DEFAULT_SAMPLE = ROOT.parent / "shared" / "data" / "kaggle-sample"
 
 
 def core_click_to_report(root: Path, config) -> dict:
-    from core import model as M
+    """The steps of core.learn.train.train_folder (what the page's worker runs), timed."""
     from core.dataset import load_dataset
+    from core.learn.features import dataset_features
+    from core.learn.train import train_arrays
 
     t0 = time.perf_counter()
-    ds = load_dataset(root)
-    M.files_fingerprint(ds.paths)
+    ds = load_dataset(root, within=root.parent)
     t1 = time.perf_counter()
-    feats = M.dataset_features(root, config)
+    feats = dataset_features(ds, config)
     t2 = time.perf_counter()
-    post = M.train_all(feats.X, feats.labels, config, paths=feats.paths, dataset_name="bench")["post"]
+    post = train_arrays(feats.X, feats.labels, config, paths=feats.paths, dataset_name="bench").post
     t3 = time.perf_counter()
     return {
         "list": t1 - t0,
@@ -65,7 +66,7 @@ def apptest_click_to_report(name: str, at=None) -> tuple[float, object]:
     at.button(key="train").click().run()
     dt = time.perf_counter() - t0
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
-    assert any("precision" in t.value.columns for t in at.dataframe), "no report shown"
+    assert any("precision" in t.value.columns for t in at.table), "no report shown"
     return dt, at
 
 
@@ -81,9 +82,10 @@ def main() -> None:
     try:
         data = tmp / "data" / "kaggle-sample"
         shutil.copytree(args.sample, data)
-        from core import model as M
+        from core.learn.beyond import beyond_the_post
+        from core.learn.config import TrainConfig
 
-        config = M.TrainConfig()
+        config = TrainConfig()
         print(
             f"{len(list(data.iterdir()))} images from {args.sample}, {os.cpu_count()} cores, config {config}"
         )
@@ -96,7 +98,7 @@ def main() -> None:
         for label, runs in (("cold", cold), ("warm", warm)):
             med = {k: statistics.median(r[k] for r in runs) for k in ("list", "features", "train", "total")}
             print(
-                f"{label}: total {med['total']:.3f}  (list+fingerprint {med['list']:.3f}, "
+                f"{label}: total {med['total']:.3f}  (list {med['list']:.3f}, "
                 f"features {med['features']:.3f}, train+hinge+curves {med['train']:.3f}); "
                 f"{cold[0]['n'] / med['features']:,.0f} images/s"
             )
@@ -110,9 +112,9 @@ def main() -> None:
         post = cold[0]["post"]
         print(f"\naccuracy (post's recipe, fast features): {post.accuracy:.1%}")
         print(post.report_text)
-        for v in M.beyond_the_post(cold[0]["X"], post):
+        for v in beyond_the_post(cold[0]["X"], post):
             print(f"  {v.name:26s} {v.accuracy:6.1%}  {v.seconds:.3f} s")
-        exact = M.TrainConfig(fast=False)
+        exact = TrainConfig(fast=False)
         os.environ["SOFTMAX_CACHE_DIR"] = str(tmp / "cache-exact")
         e = core_click_to_report(data, exact)
         print(f"exact features (the post's): accuracy {e['accuracy']:.1%}, cold total {e['total']:.3f} s")
