@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,12 +126,16 @@ class SavedModel:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SavedModel:
+        if len(data) > MODEL_MAX_BYTES:
+            raise ModelFormatError(
+                f"the file is {len(data) / 2**20:.1f} MB; a model file is at most {MODEL_MAX_BYTES // 2**20} MB"
+            )
+        arrays = _read_arrays(data)
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as z:
-                header = json.loads(z["header"].tobytes().decode())
-                coef, intercept = z["coef"], z["intercept"]
-        except Exception as exc:  # any malformed file: a clear refusal, never a crash
-            raise ModelFormatError(f"not a model file saved by this app ({type(exc).__name__})") from None
+            header = json.loads(arrays["header"].tobytes().decode("utf-8"))
+        except (UnicodeError, ValueError, RecursionError):
+            raise ModelFormatError("the model file's header is not JSON: the file is damaged") from None
+        coef, intercept = arrays["coef"], arrays["intercept"]
         version = header.get("format_version") if isinstance(header, dict) else None
         if version != FORMAT_VERSION:
             raise ModelFormatError(
@@ -193,11 +198,98 @@ class SavedModel:
         )
 
 
+# What a model file may hold, checked from each array's .npy header before its data is read:
+# a 0.5 MB file must not unpack into 537 MB of weights, nor a 500 MB JSON header.
+MEMBERS = {"coef": "f", "intercept": "f", "header": "u"}
+HEADER_MAX_BYTES = 64 * 1024  # the JSON header: class names, settings, meta
+
+
+def _read_arrays(data: bytes) -> dict[str, np.ndarray]:
+    """The three arrays of a model file, each checked (shape, dtype, size) before it is read."""
+    from core.learn.config import MAX_CLASSES, MAX_FEATURES
+
+    limits = {
+        "coef": (2, MAX_CLASSES * MAX_FEATURES),
+        "intercept": (1, MAX_CLASSES),
+        "header": (1, HEADER_MAX_BYTES),
+    }
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ModelFormatError("not a model file saved by this app (not an .npz archive)") from None
+    with zf:
+        names = {i.filename: i for i in zf.infolist()}
+        if set(names) != {f"{m}.npy" for m in MEMBERS}:
+            raise ModelFormatError(
+                "not a model file saved by this app (its arrays are not coef, intercept, header)"
+            )
+        out = {}
+        for member, kind in MEMBERS.items():
+            ndim, most = limits[member]
+            info = names[f"{member}.npy"]
+            try:
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    shape, fortran, dtype = _read_header(fh, version)
+                    problem = _array_problem(member, shape, dtype, kind, ndim, most)
+                    if problem:
+                        raise ModelFormatError(f"not a model file of this app: {problem}")
+                    size = int(np.prod(shape)) * dtype.itemsize
+                    raw = fh.read(size + 1)
+            except ModelFormatError:
+                raise
+            except Exception as exc:  # a broken member: a clear refusal, never a crash
+                raise ModelFormatError(f"the model file is damaged ({type(exc).__name__})") from None
+            if len(raw) != size:
+                raise ModelFormatError(f"the model file's {member} array is not the size it declares")
+            array = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+            out[member] = array.astype(np.float64) if kind == "f" else array
+        return out
+
+
+def _read_header(fh, version) -> tuple[tuple[int, ...], bool, np.dtype]:
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fh, max_header_size=1024)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(fh, max_header_size=1024)
+    raise ModelFormatError(f"unknown .npy format version {version}")
+
+
+def _array_problem(member: str, shape, dtype: np.dtype, kind: str, ndim: int, most: int) -> str:
+    if (
+        dtype.hasobject
+        or dtype.kind != kind
+        or (kind == "f" and dtype.itemsize not in (4, 8))
+        or (kind == "u" and dtype.itemsize != 1)
+    ):
+        return f"the model's {member} array holds {dtype} values; a model holds real numbers (float32 or float64)"
+    if len(shape) != ndim or any(int(n) < 0 for n in shape):
+        return f"the model's {member} array has shape {tuple(shape)}"
+    if int(np.prod(shape)) > most:
+        what = "header" if member == "header" else "weights"
+        return (
+            f"the model's {what} hold {int(np.prod(shape)):,} values; models this app makes hold at most "
+            f"{most:,} (up to {MAX_CLASSES_TEXT})"
+        )
+    return ""
+
+
+MAX_CLASSES_TEXT = "100 classes of 12x12x12 = 1,728 features"
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
 
 
 def _validate(m: SavedModel) -> None:
+    from core.learn.config import MAX_CLASSES, MAX_FEATURES
+
+    for name in ("coef", "intercept"):
+        value = getattr(m, name)
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            raise ModelFormatError(
+                f"the model's {name} must be real numbers, not {getattr(value, 'dtype', type(value))}"
+            )
     if m.kind not in KINDS:
         raise ModelFormatError(f"unknown model kind {m.kind!r}")
     if m.transform not in TRANSFORMS:
@@ -205,6 +297,14 @@ def _validate(m: SavedModel) -> None:
     k = len(m.classes)
     if k < 2 or len(set(m.classes)) != k:
         raise ModelFormatError("a model needs two or more distinct classes")
+    if k > MAX_CLASSES or any(len(c) > 200 for c in m.classes):
+        raise ModelFormatError(
+            f"a model of this app has at most {MAX_CLASSES} classes with names of 200 characters"
+        )
+    if len(m.bins) == 3 and int(np.prod(m.bins)) > MAX_FEATURES:
+        raise ModelFormatError(
+            f"bins {tuple(m.bins)} make more features than the app offers ({MAX_FEATURES:,}, 12x12x12)"
+        )
     rows = 1 if k == 2 else k
     if m.coef.ndim != 2 or m.coef.shape[0] != rows or m.intercept.shape != (rows,):
         raise ModelFormatError(f"the model's weights do not fit its {k} classes")

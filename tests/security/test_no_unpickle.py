@@ -20,7 +20,7 @@ import pytest
 from harness.apptest import open_page
 from harness.images import make_kaggle_folder
 from tests.security.conftest import classify_page
-from tests.support import ROOT
+from tests.support import ROOT, rendered
 
 APP_SOURCES = [
     ROOT / "softmax.py",
@@ -132,7 +132,8 @@ def evil_npz(marker: Path) -> bytes:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """What the elements say, as a reader sees it (user-supplied strings are escaped)."""
+    return "\n".join(rendered(str(e.value)) for e in elements)
 
 
 def test_a_pickled_model_file_uploaded_on_classify_is_refused(marker):
@@ -167,8 +168,8 @@ def test_a_pickle_uploaded_as_an_image_or_a_dataset_zip_is_refused(marker, tmp_p
 
 def test_a_pickle_planted_in_the_feature_cache_is_discarded(marker):
     from core.dataset import load_dataset
-    from core.learn.feature_cache import FeatureCache
     from core.features import extract_features
+    from core.learn.feature_cache import FeatureCache
 
     pets = make_kaggle_folder(Path(os.environ["SOFTMAX_DATA_DIR"]) / "pets", per_class=4)
     cache = Path(os.environ["SOFTMAX_CACHE_DIR"])
