@@ -111,11 +111,14 @@ def optimiser(view, run) -> None:
         f"Run {view.state.steps} steps", key="pg_run", on_click=pg.run_steps, icon=":material/fast_forward:"
     )
     b3.button("Reset to step 0", key="pg_reset", on_click=pg.reset, icon=":material/restart_alt:")
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns([1, 1, 0.8], vertical_alignment="bottom")
     c1.number_input(
         "Learning rate", pu.LR_MIN, pu.LR_MAX, key="pg_lr", step=0.05, format="%.4f", on_change=pg.on_settings
     )
     c2.number_input("N steps", 1, pu.STEPS_MAX, key="pg_steps", step=10, on_change=pg.on_settings)
+    c3.toggle(
+        "Play", key=pg.PLAY, on_change=pg.on_play, help=f"{pg.PLAY_STEPS} steps every {pg.PLAY_EVERY:g} s"
+    )
     st.caption(
         f"Step {run.first_step + len(run.records) - 1} of this run. A step: W ← W − learning rate × ∂L/∂W."
     )
@@ -129,9 +132,9 @@ def weights(view) -> None:
         for j, col in zip(range(row, min(k, row + 3)), cols):
             col.markdown(chip(j, view.classes[j]), unsafe_allow_html=True)
             for name, key, value, grad in (
-                ("w1", f"pg_w_{j}_0", view.state.W[j][0], ev.dW[j, 0]),
-                ("w2", f"pg_w_{j}_1", view.state.W[j][1], ev.dW[j, 1]),
-                ("b", f"pg_b_{j}", view.state.b[j], ev.db[j]),
+                ("w1", pg.weight_key("w1", j), view.state.W[j][0], ev.dW[j, 0]),
+                ("w2", pg.weight_key("w2", j), view.state.W[j][1], ev.dW[j, 1]),
+                ("b", pg.weight_key("b", j), view.state.b[j], ev.db[j]),
             ):
                 col.number_input(f"{name}  (∂L/∂{name} {number(grad)})", -pm.WEIGHT_LIMIT, pm.WEIGHT_LIMIT, key=key,
                                  step=0.1, format=pg.input_format(value), on_change=pg.on_weights)  # fmt: skip
@@ -200,7 +203,8 @@ def how_it_is_computed(view) -> None:
     st.code("\n\n".join(inspect.getsource(f) for f in (pm.evaluate, pm.step)), language="python")
 
 
-def main() -> None:
+def main(timer: float | None) -> None:
+    pg.play_frame(timer)
     view = pg.start()
     run, chosen = pg.current_run(view), pg.chosen_index(view)
     st.title("Playground: watch a softmax classifier learn")
@@ -228,4 +232,5 @@ def main() -> None:
     pg.finish(view)
 
 
-main()
+# One fragment holds the page, so Play's frames redraw it without the sidebar and router.
+st.fragment(main, run_every=pg.play_every())(pg.play_every())

@@ -23,7 +23,6 @@ import streamlit as st
 from core.playground.data import (
     CLASS_NAMES,
     EXTENT,
-    MAX_CLASSES,
     PRESETS,
     add_point,
     classes_for,
@@ -46,15 +45,21 @@ from core.text import number
 
 ss = st.session_state
 STATE = "pg_state"  # the canonical state: survives page switches, mirrors the URL
-WRITTEN = "pg_url_written"  # the query params this page last wrote (to spot a new link)
+WRITTEN = "pg_url_written"  # the query params this page wrote lately (to spot a new link)
+URLS_KEPT = 10
 NOTICE = "pg_notice"  # (messages, state) from the last link loaded, shown while it holds
 MESSAGES = "pg_messages"  # what a callback had to fix or refuse, shown on the next run
+WEIGHTS_VERSION = "pg_weights_version"  # see weight_key
 RUN = "pg_history"  # the Run: the steps since the weights were last set
 PLANE_N = "pg_plane_n"  # the plane chart's key suffix: a new key clears a handled click
 TABLE_N = "pg_table_n"
 TABLE_ORDER = "pg_table_order"  # point indices in the order the table last showed them
 POINT = "pg_point"  # the chosen point, 1-based as shown, or None
 MAX_RECORDS = 20_001  # a run's history; past it the oldest steps are forgotten
+PLAY = "pg_play"  # the Play toggle: steps on a timer, the CS231n demo's "repeated update"
+PLAY_EVERY = 0.3  # seconds between frames: the lines glide, the server does ~3 small reruns a second
+PLAY_STEPS = 5  # steps a frame
+PLAY_MAX = 1000  # steps one press of Play takes at most, so a forgotten tab stops costing a core
 CLICK_MODES = {"choose": "chooses a point", "add": "adds a point", "move": "moves the chosen point"}
 
 
@@ -86,8 +91,17 @@ def current_run(view: View) -> Run:
 # ---------------------------------------------------------------- state <-> widgets
 
 
-def _weight_keys(k: int) -> list[str]:
-    return [f"pg_w_{j}_{d}" for j in range(k) for d in (0, 1)] + [f"pg_b_{j}" for j in range(k)]
+def weight_key(name: str, j: int) -> str:
+    """The number box of weight `name` ("w1", "w2" or "b") of class j. Its key carries a
+    version that changes whenever the page (not the user) sets W: a browser that sends a
+    box's value from before (a Play frame can land before the last one is drawn) then
+    names a box that no longer exists, and cannot put old weights back."""
+    return f"pg_{name}_{j}_v{ss.get(WEIGHTS_VERSION, 0)}"
+
+
+def _forget_weight_boxes() -> None:
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(("pg_w1_", "pg_w2_", "pg_b_"))]:
+        del ss[key]
 
 
 def _widget_values(s: PlaygroundState) -> dict:
@@ -104,14 +118,18 @@ def _widget_values(s: PlaygroundState) -> dict:
         "pg_shade": -1 if s.shade is None else s.shade,
     }
     for j, ((w1, w2), bj) in enumerate(zip(s.W, s.b)):
-        values.update({f"pg_w_{j}_0": w1, f"pg_w_{j}_1": w2, f"pg_b_{j}": bj})
+        values.update({weight_key("w1", j): w1, weight_key("w2", j): w2, weight_key("b", j): bj})
     return values
 
 
-def load_state(s: PlaygroundState) -> None:
+def load_state(s: PlaygroundState, typed: bool = False) -> None:
+    """Make `s` the state and put it into the widgets. New weights from anywhere but the
+    boxes themselves (`typed`) get new boxes (see weight_key)."""
+    old = ss.get(STATE)
     ss[STATE] = s
-    for key in _weight_keys(MAX_CLASSES):
-        ss.pop(key, None)
+    if not typed and (old is None or (old.W, old.b) != (s.W, s.b)):
+        _forget_weight_boxes()
+        ss[WEIGHTS_VERSION] = ss.get(WEIGHTS_VERSION, 0) + 1
     fill_widgets(s)
 
 
@@ -136,9 +154,11 @@ def fill_widgets(s: PlaygroundState) -> None:
 
 
 def sync_from_url() -> None:
-    """Load the link's state on a first visit, or when the URL changed under the page."""
+    """Load the link's state on a first visit, or when the URL changed under the page.
+    A URL this page wrote itself lately is not a change: the browser can send the one
+    from a frame ago while Play is on, and loading it would undo a frame's steps."""
     ours = {k: v for k, v in st.query_params.to_dict().items() if k in PARAMS}
-    if STATE in ss and (not ours or ours == ss.get(WRITTEN)):
+    if STATE in ss and (not ours or ours in ss.get(WRITTEN, [])):
         return
     state, messages = decode_state(ours) if ours else (PlaygroundState(), [])
     load_state(state)
@@ -152,7 +172,8 @@ def write_url(s: PlaygroundState) -> None:
         for k in set(current) - set(params):
             del st.query_params[k]
         st.query_params.update(params)
-    ss[WRITTEN] = params
+    written = [p for p in ss.get(WRITTEN, []) if p != params]
+    ss[WRITTEN] = [*written[-(URLS_KEPT - 1) :], params]
 
 
 def say(message: str) -> None:
@@ -203,9 +224,9 @@ def on_weights() -> None:
     W, b = [list(row) for row in s.W], list(s.b)
     for j in range(s.k):
         for d in (0, 1):
-            W[j][d] = _weight(f"pg_w_{j}_{d}", W[j][d], f"w{d + 1} of {CLASS_NAMES[j]}")
-        b[j] = _weight(f"pg_b_{j}", b[j], f"b of {CLASS_NAMES[j]}")
-    load_state(s.with_weights(W, b))
+            W[j][d] = _weight(weight_key(f"w{d + 1}", j), W[j][d], f"w{d + 1} of {CLASS_NAMES[j]}")
+        b[j] = _weight(weight_key("b", j), b[j], f"b of {CLASS_NAMES[j]}")
+    load_state(s.with_weights(W, b), typed=True)
 
 
 def _weight(key: str, old: float, what: str) -> float:
@@ -263,6 +284,36 @@ def take_steps(n: int) -> None:
             f"A weight reached ±{WEIGHT_LIMIT:g} and was held there: the learning rate is too big to descend."
         )
     load_state(new)
+
+
+def play_every() -> float | None:
+    """The page fragment's timer: a frame every PLAY_EVERY seconds while Play is on."""
+    return PLAY_EVERY if ss.get(PLAY) else None
+
+
+def on_play() -> None:
+    ss["pg_play_left"] = PLAY_MAX
+
+
+def play_frame(timer: float | None) -> None:
+    """Called first in the page's fragment: while playing, this frame's steps. The timer
+    is fixed when the fragment is set up, so a change of Play reruns the whole page."""
+    if play_every() != timer:
+        st.rerun(scope="app")
+    if not ss.get(PLAY):
+        return
+    left = ss.get("pg_play_left", PLAY_MAX) - PLAY_STEPS
+    take_steps(PLAY_STEPS)
+    ss["pg_play_left"] = left
+    record = ss[RUN].records[-1]
+    if left <= 0 or record.gradient_norm < 1e-9:
+        ss[PLAY] = False  # before the toggle is drawn: it shows off after this frame
+        say(
+            "Play stopped: the gradient is 0, nothing moves any more."
+            if record.gradient_norm < 1e-9
+            else f"Play stopped after {PLAY_MAX} steps; press it again for more."
+        )
+        st.rerun(scope="app")
 
 
 def run_steps() -> None:

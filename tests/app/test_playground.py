@@ -41,6 +41,11 @@ def expected(s: PlaygroundState):
     return evaluate(Model.of(s.W, s.b), pts.X, pts.y, s.loss, s.lam, s.temperature)
 
 
+def weight(at, name: str, j: int):
+    """A weight's number box (its key carries a version: ui.playground_state.weight_key)."""
+    return next(n for n in at.number_input if n.key and n.key.startswith(f"pg_{name}_{j}_v"))
+
+
 def table(at):
     return at.dataframe[0].value
 
@@ -71,11 +76,9 @@ def test_opens_on_the_default_state_and_shows_its_numbers(at):
     assert metric(at, "total loss") == number(ev.total)
     assert metric(at, "accuracy") == percent(ev.accuracy)
     assert f"data loss **{number(ev.data_loss)}**" in texts(at.markdown)
-    assert at.number_input(key="pg_w_0_0").value == s.W[0][0]
-    assert (
-        at.number_input(key="pg_w_0_0").label == f"w1  (∂L/∂w1 {number(ev.dW[0, 0])})"
-    )  # the gradient beside
-    assert at.number_input(key="pg_b_2").label == f"b  (∂L/∂b {number(ev.db[2])})"
+    assert weight(at, "w1", 0).value == s.W[0][0]
+    assert weight(at, "w1", 0).label == f"w1  (∂L/∂w1 {number(ev.dW[0, 0])})"  # the gradient beside
+    assert weight(at, "b", 2).label == f"b  (∂L/∂b {number(ev.db[2])})"
     df = table(at)
     assert len(df) == 60 and list(df["loss"]) == sorted(df["loss"], reverse=True)
     assert df["loss"].iloc[0] == pytest.approx(ev.row_losses.max())
@@ -101,15 +104,35 @@ def test_one_step_and_run_n_steps_lower_the_loss_and_count_the_steps(at):
     assert float(metric(at, "total loss")) == pytest.approx(start, abs=1e-4)
 
 
+def test_play_takes_steps_frame_by_frame_and_stops_itself(at):
+    at.toggle(key="pg_play").set_value(True).run()
+    ok(at)
+    assert step_caption(at).startswith("Step 5 of")  # a frame's steps (the browser's timer repeats it)
+    at.run()
+    assert step_caption(at).startswith("Step 10 of")
+    at.toggle(key="pg_play").set_value(False).run()
+    at.run()
+    assert step_caption(at).startswith("Step 10 of")
+    # The hinge on separated data stops moving once every margin is met: so does Play.
+    at.radio(key="pg_loss").set_value("hinge").run()
+    at.number_input(key="pg_lambda").set_value(0.0).run()
+    at.toggle(key="pg_play").set_value(True).run()
+    for _ in range(30):
+        if not at.toggle(key="pg_play").value:
+            break
+        at.run()
+    assert not at.toggle(key="pg_play").value and "the gradient is 0" in texts(at.error)
+
+
 def test_editing_a_weight_redraws_the_loss_and_starts_a_new_run(at):
     at.button(key="pg_step").click().run()
-    at.number_input(key="pg_w_1_0").set_value(2.5).run()
+    weight(at, "w1", 1).set_value(2.5).run()
     ok(at)
     s = state(at)
     assert s.W[1][0] == 2.5
     assert metric(at, "total loss") == number(expected(s).total)
     assert step_caption(at).startswith("Step 0 of")  # a hand-set W is a new start
-    at.number_input(key="pg_b_0").set_value(-1.25).run()
+    weight(at, "b", 0).set_value(-1.25).run()
     assert state(at).b[0] == -1.25
 
 
@@ -144,7 +167,7 @@ def test_data_presets_classes_points_and_seed(at):
     at.slider(key="pg_k").set_value(5).run()
     ok(at)
     assert state(at).k == 5 and len(table(at)) == 100
-    assert at.number_input(key="pg_w_4_1") is not None  # five rows of W
+    assert weight(at, "w2", 4)  # five rows of W
     at.slider(key="pg_n").set_value(7).run()
     assert len(table(at)) == 35
     seed_points = state(at).all_points()
@@ -259,5 +282,5 @@ def test_the_state_survives_a_visit_to_another_page(at):
     at.switch_page("pages/explain.py").run()
     at.switch_page(PAGE).run()
     ok(at)
-    assert at.number_input(key="pg_w_0_0").value == s.W[0][0] and at.number_input(key="pg_lr").value == 0.25
+    assert weight(at, "w1", 0).value == s.W[0][0] and at.number_input(key="pg_lr").value == 0.25
     assert step_caption(at).startswith("Step 1 of")

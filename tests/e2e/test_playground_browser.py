@@ -3,6 +3,7 @@ numbers say, a click adds a point, and the page fits a desktop and a phone."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -19,6 +20,11 @@ PLANE = "[data-testid='stPlotlyChart']"  # the first chart on the page is the pl
 def total_loss(page) -> float:
     metric = page.get_by_test_id("stMetric").filter(has_text="total loss")
     return float(metric.get_by_test_id("stMetricValue").inner_text())
+
+
+def step_shown(page) -> int:
+    caption = page.get_by_text(re.compile(r"^Step \d+ of this run")).inner_text()
+    return int(caption.split()[1])
 
 
 def shown_state(page):
@@ -110,6 +116,20 @@ def test_playground_journey(page, app_server):
     np.testing.assert_array_equal(np.array(drawn_plane(page)["z"]), after.plane.regions)
     full_screenshot(page, ROOT / "docs" / "playground.png", 1400)  # the README's: a run of 101 steps
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+    # Play: the page steps on its own, frame by frame, until it is switched off.
+    page.get_by_text("Play", exact=True).click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
+            .some(c => /^Step (\\d+) of this run/.test(c.innerText) && +RegExp.$1 >= 111)""",
+        timeout=20_000,
+    )  # two frames of five steps or more
+    page.get_by_text("Play", exact=True).click()
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    stopped = step_shown(page)
+    page.wait_for_timeout(1000)
+    assert step_shown(page) == stopped and stopped >= 111
 
     # A click on empty space in "adds a point" mode adds a point of the chosen class there.
     choose(page, "A click on the plot", "adds a point")
