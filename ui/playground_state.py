@@ -467,7 +467,14 @@ def point_frame(view: View) -> tuple[pd.DataFrame, dict]:
     cols |= {f"s {c}": t.scores[:, j] for j, c in enumerate(names)}
     cols |= {f"{t.second_name} {c}": t.second[:, j] for j, c in enumerate(names)}
     df = pd.DataFrame(cols | {"loss": t.losses})
-    return df, {c: st.column_config.NumberColumn(format="%.4f") for c in df.columns[3:]}
+    return df, {c: st.column_config.NumberColumn(format=column_format(df[c])) for c in df.columns[3:]}
+
+
+def column_format(values) -> str:
+    """core.text.number's choice for a whole column: four decimals, or three significant
+    digits and an exponent when a value would print as 0.0000 (a confident p of 1e-9)."""
+    x = np.abs(np.asarray(values, dtype=float))
+    return "%.3e" if np.any((x > 0) & (x < 5e-5)) else "%.4f"
 
 
 def on_table_select() -> None:
@@ -492,7 +499,9 @@ def open_in_explain(view: View, i: int) -> None:
     y = int(view.points.y[i])
     hand_off(
         list(view.classes),
-        [float(v) for v in view.evaluation.scores[i]],
+        # to 6 decimals: X W^T + b leaves float dust (-0.27480000000000016) that Explain's
+        # boxes would show in full; no loss it shows moves at 4 decimals
+        [round(float(v), 6) for v in view.evaluation.scores[i]],
         y,
         source=f"Playground point {i + 1} ({view.classes[y]})",
         back_page="pages/playground.py",

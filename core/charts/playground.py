@@ -73,7 +73,7 @@ def _shading(view: View) -> dict:
                 "len": 0.7,
                 "thickness": 10,
             },
-            "hovertemplate": f"p({html(view.classes[c])}) = %{{z:.3f}}<extra></extra>",
+            "hovertemplate": f"p({html(view.classes[c])}) ≈ %{{z:.3f}}<extra></extra>",  # z is rounded
         }
     # One flat band per class: value j in [j - 0.5, j + 0.5] is class j's tint.
     scale = []
@@ -255,7 +255,8 @@ def history_figure(records: Sequence[Record], first_step: int = 0, height: int =
             "mode": mode,
             "name": "total loss",
             "line": {"color": LOSS_COLOUR, "width": 2.5},
-            "hovertemplate": "step %{x}: total loss %{y:.4f}<extra></extra>",
+            "text": [number(v) for v in total],  # the page's numbers: an exponent is kept
+            "hovertemplate": "step %{x}: total loss %{text}<extra></extra>",
         },
         {
             "type": "scatter",
@@ -264,7 +265,8 @@ def history_figure(records: Sequence[Record], first_step: int = 0, height: int =
             "mode": mode,
             "name": "data loss",
             "line": {"color": DATA_COLOUR, "dash": "dot"},
-            "hovertemplate": "step %{x}: data loss %{y:.4f}<extra></extra>",
+            "text": [number(v) for v in data],
+            "hovertemplate": "step %{x}: data loss %{text}<extra></extra>",
         },
         {
             "type": "scatter",
@@ -317,7 +319,8 @@ def compare_figure(
                 "mode": "lines",
                 "name": labels.get(loss, html(loss)),
                 "line": {"color": COMPARE_COLOURS.get(loss), "width": 2.5},
-                "hovertemplate": "step %{x}: %{y:.4f}<extra>" + labels.get(loss, html(loss)) + "</extra>",
+                "text": [number(v) for v in values],
+                "hovertemplate": "step %{x}: %{text}<extra>" + labels.get(loss, html(loss)) + "</extra>",
             }
         )
     return fast_figure(

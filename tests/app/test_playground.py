@@ -204,8 +204,16 @@ def test_choosing_a_point_and_opening_it_on_explain(at):
     assert at.title[0].value.startswith("Explain")
     assert [at.text_input(key=f"name_{i}").value for i in range(3)] == ["blue", "orange", "green"]
     scores = [at.number_input(key=f"number_{i}").value for i in range(3)]
-    np.testing.assert_allclose(scores, ev.scores[4], atol=1e-9)
+    np.testing.assert_allclose(scores, ev.scores[4], atol=5e-7)  # rounded to 6 decimals
     assert at.radio(key="target").value == s.all_points()[4][2]
+
+
+def test_table_columns_keep_tiny_numbers_readable():
+    from ui.playground_state import column_format
+
+    assert column_format([0.5, 0.25]) == "%.4f"
+    assert column_format([0.5, 3e-9]) == "%.3e"  # would print as 0.0000
+    assert column_format([0.0, 1.0]) == "%.4f"
 
 
 def test_adding_moving_and_removing_points(at):
