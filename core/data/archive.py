@@ -22,9 +22,11 @@ Limits (environment variables, read at call time; arguments override them):
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -42,7 +44,7 @@ DEFAULT_MAX_MEMBER_BYTES = 64 * 1024**2  # far above any photo; stops one-member
 DEFAULT_MAX_RATIO = 100  # JPEGs barely compress (ratio ~1); a bomb shows 1,000+
 RATIO_MIN_BYTES = 1024**2  # tiny members (an empty or flat image) may compress very well
 MAX_NAME_CHARS = 1024
-MAX_PART_CHARS = 255
+MAX_PART_BYTES = 255  # a file name on Linux and macOS disks, in bytes
 MAX_DEPTH = 16
 CHUNK = 1024 * 1024
 
@@ -127,12 +129,14 @@ def safe_extract_zip(
     max_ratio: float | None = None,
     strip_single_root: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    room: int | None = None,
 ) -> ExtractReport:
     """Extract the image files of zip `src` into the new folder `dest_dir`, or raise ArchiveError.
 
     strip_single_root: when every member sits under one top folder (``mydata/cat/0.jpg``),
     drop that folder, so the dataset's classes are the folders users meant.
     progress(done_members, total_members) is called as members are read.
+    room: bytes the data folder may still take (its quota, core.data.library); None: no quota.
     """
     limits = Limits.from_env(
         max_files=max_files,
@@ -143,10 +147,12 @@ def safe_extract_zip(
     dest = Path(dest_dir)
     if dest.exists() or dest.is_symlink():
         raise ArchiveError(f"'{dest.name}' already exists in {dest.parent}; choose another name.")
-    _check_declared_count(src, limits)
+    _check_central_directory(src, limits)
     with _open_zip(src) as zf:
         members = zf.infolist()
+        _check_overlaps(members)
         plan, skipped = _plan(members, limits, strip_single_root)
+        _check_room([m for m, _ in plan], room)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".extract-{dest.name[:40]}-", dir=dest.parent))
         try:
@@ -161,34 +167,89 @@ def safe_extract_zip(
     return report
 
 
-def _check_declared_count(src, limits: Limits) -> None:
-    """Refuse a zip whose directory lists far too many entries before parsing them all.
+ENTRY_BYTES = 160  # central-directory bytes per entry allowed on average (46 fixed + name + extra)
 
-    zipfile builds one object per entry up front: millions of tiny entries in an
-    upload would cost gigabytes before the per-file checks could run.
-    """
-    count = _declared_entries(src)
-    if count is not None and count > 2 * limits.max_files:  # x2: folders are entries too
+
+def _check_central_directory(src, limits: Limits) -> None:
+    """Refuse a zip whose central directory is too large before Python's zipfile parses it.
+
+    zipfile builds one object per entry and reads the whole directory whatever its end
+    record claims: a zip claiming 7 entries but holding a million cost gigabytes before
+    any per-file rule could run. The directory's size is bounded first, then its entries
+    are counted by walking their headers (no objects made)."""
+    most = 2 * limits.max_files  # x2: folders are entries too
+    found = _central_directory(src, most * ENTRY_BYTES)
+    if found is None:
+        return  # not a zip, or one zipfile cannot read either: _open_zip says so
+    declared, size, blob = found
+    if declared > most:
         raise ArchiveError(
-            f"The zip lists {count:,} entries; the limit is {limits.max_files:,} files "
-            "(SOFTMAX_MAX_ZIP_FILES)."
+            f"The zip lists {declared:,} entries; the limit is {limits.max_files:,} files (SOFTMAX_MAX_ZIP_FILES)."
+        )
+    if blob is None:
+        raise ArchiveError(
+            f"The zip's index is {size / 1e6:,.1f} MB, more than {limits.max_files:,} files need "
+            "(SOFTMAX_MAX_ZIP_FILES): it hides more entries than it declares. Nothing was imported."
+        )
+    count, i = 0, 0
+    while i + 46 <= len(blob) and blob[i : i + 4] == b"PK\x01\x02":
+        n, m, k = struct.unpack("<HHH", blob[i + 28 : i + 34])
+        i += 46 + n + m + k
+        count += 1
+    if count > most:
+        raise ArchiveError(
+            f"The zip holds {count:,} entries; the limit is {limits.max_files:,} files (SOFTMAX_MAX_ZIP_FILES)."
         )
 
 
-def _declared_entries(src) -> int | None:
+def _central_directory(src, max_bytes: int) -> tuple[int, int, bytes | None] | None:
+    """(entries the end record declares, the directory's size, its bytes or None if over
+    max_bytes), or None when there is no end record to read."""
+    close = isinstance(src, (str, os.PathLike))
     try:
-        if isinstance(src, (str, os.PathLike)):
-            with open(src, "rb") as fh:
-                end = zipfile._EndRecData(fh)
-        else:
-            pos = src.tell()
-            try:
-                end = zipfile._EndRecData(src)
-            finally:
-                src.seek(pos)
-        return end[zipfile._ECD_ENTRIES_TOTAL] if end else None
+        fh = open(src, "rb") if close else src  # noqa: SIM115 - closed in the finally below
+        pos = None if close else fh.tell()
+        try:
+            end = zipfile._EndRecData(fh)
+            if not end:
+                return None
+            declared, size = int(end[zipfile._ECD_ENTRIES_TOTAL]), int(end[zipfile._ECD_SIZE])
+            if size > max_bytes:
+                return declared, size, None
+            # The directory ends where the end record starts (a zip may follow a prefix).
+            fh.seek(max(0, int(end[zipfile._ECD_LOCATION]) - size))
+            return declared, size, fh.read(size)
+        finally:
+            if close:
+                fh.close()
+            else:
+                fh.seek(pos)
     except (AttributeError, IndexError, OSError, TypeError, ValueError):
         return None  # zipfile's internals moved, or not a zip: the later checks still apply
+
+
+def _check_overlaps(members) -> None:
+    """Refuse members whose data overlap: many directory entries sharing one compressed
+    stream make a zip of a few kilobytes unpack to gigabytes (an overlapping zip bomb).
+    Each member's local header (30 bytes and its name) and data must end before the next starts."""
+    files = sorted((m for m in members if not m.is_dir()), key=lambda m: m.header_offset)
+    for m, other in itertools.pairwise(files):
+        if other.header_offset < m.header_offset + 30 + len(m.filename.encode()) + m.compress_size:
+            raise ArchiveError(
+                f"Refused: the zip entries {m.filename[:100]!r} and {other.filename[:100]!r} share their "
+                "data (overlapping entries): this looks like a zip bomb. Nothing was imported."
+            )
+
+
+def _check_room(wanted, room: int | None) -> None:
+    if room is None:
+        return
+    total = sum(m.file_size for m in wanted)
+    if total > room:
+        raise ArchiveError(
+            f"The zip's images unpack to {total / 1e6:,.0f} MB, but the data folder has only "
+            f"{max(room, 0) / 1e6:,.0f} MB left of its quota (SOFTMAX_MAX_DATA_BYTES). Nothing was imported."
+        )
 
 
 def _open_zip(src) -> zipfile.ZipFile:
@@ -284,8 +345,8 @@ def _name_problem(name: str) -> str | None:
     parts = [p for p in name.split("/") if p]
     if any(p == ".." for p in parts):
         return "climbs out of the folder with '..'"
-    if any(len(p) > MAX_PART_CHARS for p in parts):
-        return "has an overlong name"
+    if any(len(p.encode("utf-8")) > MAX_PART_BYTES for p in parts):
+        return f"has an overlong name (a part over {MAX_PART_BYTES} bytes, more than a disk allows)"
     if len(parts) > MAX_DEPTH:
         return f"is nested more than {MAX_DEPTH} folders deep"
     if any(ord(c) < 32 for c in name):
@@ -306,6 +367,14 @@ def _skip_reason(m: zipfile.ZipInfo) -> str | None:
 
 def _check_totals(wanted, limits: Limits) -> None:
     total = sum(m.file_size for m in wanted)
+    packed = sum(m.compress_size for m in wanted)
+    # The ratio rule for the archive as a whole: 500 members just under 1 MiB each would
+    # each pass the per-member rule, and together unpack 500 MB from under 1 MB.
+    if total > RATIO_MIN_BYTES and total / max(packed, 1) > limits.max_ratio:
+        raise ArchiveError(
+            f"Refused: the zip's images are compressed {total / max(packed, 1):,.0f} to 1 in all "
+            f"(limit {limits.max_ratio:,.0f}, SOFTMAX_MAX_ZIP_RATIO): this looks like a zip bomb."
+        )
     if total > limits.max_total_bytes:
         raise ArchiveError(
             f"The zip's images unpack to {total / 1e6:,.0f} MB; the limit is "

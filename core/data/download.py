@@ -25,6 +25,7 @@ from pathlib import Path
 
 from core import paths
 from core.data.archive import ArchiveError, ExtractReport, safe_extract_zip
+from core.data.library import LibraryError, room_left
 
 PETIMAGES_URL = (
     "https://download.microsoft.com/download/3/E/1/"
@@ -242,6 +243,21 @@ def partial_bytes(data_dir=None) -> int:
     return part.stat().st_size if part.exists() else 0
 
 
+def _check_quota(root: Path, zip_path: Path) -> None:
+    """The download needs room for the zip and its images under the data folder's quota."""
+    have = zip_path.stat().st_size if zip_path.is_file() else partial_bytes(root)
+    need = 2 * PETIMAGES_MB * 1_000_000 - have
+    try:
+        room = room_left(root)
+    except LibraryError as exc:
+        raise DownloadError(str(exc)) from None
+    if room < need:
+        raise DownloadError(
+            f"The data folder has {max(room, 0) / 1e6:,.0f} MB left of its quota (SOFTMAX_MAX_DATA_BYTES); "
+            f"the Cats and Dogs download needs about {need / 1e6:,.0f} MB (the zip, then its images)."
+        )
+
+
 def fetch_petimages(
     data_dir=None,
     url: str | None = None,
@@ -255,10 +271,13 @@ def fetch_petimages(
     if dest.is_dir():
         return FetchResult(dest, None, already_there=True)
     zip_path = root / DOWNLOADS / "kagglecatsanddogs.zip"
+    _check_quota(root, zip_path)
     if not zip_path.is_file():  # a zip kept by a failed extraction need not come again
         download(petimages_url(url), zip_path, progress=progress, **download_kw)
     try:
-        report = safe_extract_zip(zip_path, dest, progress=extract_progress)
+        # The zip itself is deleted once unpacked: its bytes are room for the images.
+        room = room_left(root) + zip_path.stat().st_size
+        report = safe_extract_zip(zip_path, dest, progress=extract_progress, room=room)
     except ArchiveError as exc:
         if exc.damaged:
             zip_path.unlink(missing_ok=True)  # the next try downloads afresh

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,14 +178,81 @@ def sanitize_name(raw: str) -> str:
 
 
 def unique_name(raw: str, data_dir=None) -> str:
-    """sanitize_name(raw), with -2, -3, ... added if that folder already exists."""
+    """sanitize_name(raw), with -2, -3, ... added if that folder exists or is reserved."""
     root = _root(data_dir)
     base = sanitize_name(raw)
     name, n = base, 1
-    while (root / name).exists() or (root / name).is_symlink():
+    while _taken(root, name):
         n += 1
         name = f"{base[: MAX_NAME_CHARS - 6]}-{n}"
     return name
+
+
+RESERVED = ".uploads"  # hidden: <name>.reserved while a zip is being unpacked as <name>
+
+
+def _taken(root: Path, name: str) -> bool:
+    return (
+        (root / name).exists()
+        or (root / name).is_symlink()
+        or (root / RESERVED / f"{name}.reserved").exists()
+    )
+
+
+def reserve_name(raw: str, data_dir=None) -> tuple[str, Path]:
+    """A new dataset name, reserved atomically: sessions unpacking zips of the same name at
+    once get name, name-2, name-3... Returns (name, the reservation file to remove)."""
+    root = _root(data_dir)
+    for _ in range(1000):
+        name = unique_name(raw, root)
+        mark = root / RESERVED / f"{name}.reserved"
+        try:
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except (FileExistsError, FileNotFoundError):
+            continue  # another session reserved it a moment ago (or tidied the folder): again
+        if (root / name).exists():  # made meanwhile without a reservation (the demo set)
+            mark.unlink(missing_ok=True)
+            continue
+        return name, mark
+    raise LibraryError("Could not find a free name for the dataset.")
+
+
+# ---- the data folder's quota ---------------------------------------------------------
+
+DEFAULT_MAX_DATA_BYTES = 20 * 1024**3  # every dataset of one server together; the Kaggle set is ~0.8 GB
+
+
+def max_data_bytes() -> int:
+    raw = os.environ.get("SOFTMAX_MAX_DATA_BYTES", "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MAX_DATA_BYTES
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise LibraryError(f"SOFTMAX_MAX_DATA_BYTES={raw!r} is not a number") from None
+    if value <= 0:
+        raise LibraryError(f"SOFTMAX_MAX_DATA_BYTES must be positive, got {value}")
+    return value
+
+
+def used_bytes(data_dir=None) -> int:
+    """Bytes of the regular files in the data folder (links not followed)."""
+    total = 0
+    for folder, _dirs, files in os.walk(_root(data_dir)):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
+
+
+def room_left(data_dir=None) -> int:
+    """Bytes the data folder may still take before its quota (SOFTMAX_MAX_DATA_BYTES)."""
+    return max_data_bytes() - used_bytes(data_dir)
 
 
 @dataclass(frozen=True)
@@ -198,13 +266,22 @@ class ImportResult:
 def import_zip(src, filename: str, data_dir=None, **limits) -> ImportResult:
     """Extract an uploaded dataset zip into the data dir under a new safe name.
 
-    Raises core.archive.ArchiveError (nothing written) for a hostile or broken zip.
+    Raises core.data.archive.ArchiveError (nothing written) for a hostile or broken zip,
+    or one that would take the data folder over its quota (SOFTMAX_MAX_DATA_BYTES).
     A zip whose images load_dataset refuses (one class only, say) stays, with `problem` set.
     """
     root = _root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
-    name = unique_name(filename, root)
-    report = safe_extract_zip(src, root / name, strip_single_root=True, **limits)
+    room = room_left(root)
+    name, mark = reserve_name(filename, root)
+    try:
+        report = safe_extract_zip(src, root / name, strip_single_root=True, room=room, **limits)
+    finally:
+        mark.unlink(missing_ok=True)
+        try:
+            mark.parent.rmdir()  # the last reservation: leave no trace
+        except OSError:
+            pass
     result = _describe_cached(root / name, root)
     if isinstance(result, str):
         return ImportResult(name, report, None, result)
