@@ -160,8 +160,12 @@ def every_point(view) -> None:
 
 
 def compare(view) -> None:
-    st.slider("Steps for both", 10, pu.STEPS_MAX, 300, step=10, key="pg_compare_steps")
-    runs, ends = pg.compare_runs(view, st.session_state["pg_compare_steps"])
+    c1, c2 = st.columns([2, 1])
+    steps = c1.slider("Steps for both", 10, pu.STEPS_MAX, 300, step=10, key="pg_compare_steps")
+    lam = c2.number_input(
+        "λ for both", 0.0, pu.LAMBDA_MAX, 0.0, step=0.005, format="%.4f", key="pg_compare_lambda"
+    )
+    runs, ends = pg.compare_runs(view, steps, lam)
     left, right = st.columns(2)
     for col, (loss, end) in zip((left, right), ends.items()):
         last = runs[loss][-1]
@@ -174,9 +178,9 @@ def compare(view) -> None:
         compare_figure(runs, "data", "Data loss (each in its own units)", "data loss"), key="pg_cmp_l"
     )
     st.caption(
-        "Both start from this run's step 0 with the same learning rate and λ. On separated data both find lines that "
-        "classify every point; once every margin is met the hinge loss is exactly 0 and stops pulling, while softmax "
-        "always wants a little more probability on the true class, so with λ = 0 its weights grow without end."
+        "Both start from this run's step 0 with its learning rate. On separated data both find lines that classify "
+        "every point; once every margin is met the hinge loss is exactly 0 and stops pulling, while softmax always "
+        "wants a little more probability on the true class, so with λ = 0 its weights grow without end."
     )
 
 
@@ -194,12 +198,22 @@ def edit_points(view) -> None:
     st.caption("Or set “A click on the plot” above to add or move points by clicking.")
 
 
+FORMULAS = (  # one a line: each fits a phone
+    r"S = XW^\top + b",
+    r"L = \tfrac1n \textstyle\sum_i L_i(S_i) + \lambda \sum W^2",
+    r"G_i = \partial L_i / \partial S_i",
+    r"\partial L / \partial W = \tfrac1n G^\top X + 2\lambda W",
+    r"\partial L / \partial b = \tfrac1n \textstyle\sum_i G_i",
+)
+
+
 def how_it_is_computed(view) -> None:
-    st.latex(r"S = XW^\top + b,\quad L = \tfrac1n\textstyle\sum_i L_i(S_i) + \lambda \sum W^2,\quad "
-             r"\frac{\partial L}{\partial W} = \tfrac1n G^\top X + 2\lambda W,\quad \frac{\partial L}{\partial b} = "
-             r"\tfrac1n \textstyle\sum_i G_i,\quad G_i = \frac{\partial L_i}{\partial S_i}")  # fmt: skip
+    for formula in FORMULAS:
+        st.latex(formula)
     check = pg.gradient_check(view)
-    st.markdown(f"Gradient check (central differences): largest difference {number(check)}.")
+    st.markdown(
+        f"Gradient check (central differences of the total loss): largest difference {number(check)}."
+    )
     st.code("\n\n".join(inspect.getsource(f) for f in (pm.evaluate, pm.step)), language="python")
 
 

@@ -527,10 +527,12 @@ def input_format(x: float) -> str:
     return "%.3e" if x != 0 and abs(x) < 5e-5 else "%.4f"
 
 
-def compare_runs(view: View, steps: int) -> tuple[dict[str, list[Record]], dict[str, View]]:
-    """Softmax and hinge trained side by side from this run's step 0, with the same
-    learning rate and lambda. Remembered, so moving another widget does not retrain."""
+def compare_runs(view: View, steps: int, lam: float) -> tuple[dict[str, list[Record]], dict[str, View]]:
+    """Softmax and hinge trained side by side from this run's step 0, with the page's
+    learning rate and the given lambda (the lesson shows best at 0). Remembered, so
+    moving another widget does not retrain."""
     s, run = view.state, current_run(view)
+    s = replace(s, lam=float(lam))
     key = (s.all_points(), s.lam, s.temperature, s.lr, run.start, steps)
     memo = ss.get("pg_compare")
     if memo is not None and memo[0] == key:

@@ -248,7 +248,7 @@ def test_move_without_a_chosen_point_says_so(at):
 
 
 def test_softmax_vs_hinge_side_by_side():
-    at = open_link({"lambda": "0", "lr": "1"})
+    at = open_link({"lr": "1"})
     at.session_state["pg_tab"] = "Softmax vs hinge"
     at.run()
     at.slider(key="pg_compare_steps").set_value(400).run()
@@ -257,6 +257,10 @@ def test_softmax_vs_hinge_side_by_side():
     assert "accuracy 100.0%" in softmax and "accuracy 100.0%" in hinge
     assert hinge.startswith("data loss 0.0000") and "gradient size 0.0000" in hinge  # it stopped
     assert not softmax.startswith("data loss 0.0000") and "gradient size 0.0000" not in softmax
+    free = float(softmax.split("|W| ")[1].split()[0])
+    at.number_input(key="pg_compare_lambda").set_value(0.5).run()  # a strong pull towards W = 0
+    softmax = next(c.value for c in at.caption if c.value.startswith("data loss"))
+    assert float(softmax.split("|W| ")[1].split()[0]) < free / 2
 
 
 def test_how_it_is_computed_checks_the_gradient():
