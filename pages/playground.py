@@ -210,6 +210,9 @@ FORMULAS = (  # one a line: each fits a phone
 def how_it_is_computed(view) -> None:
     for formula in FORMULAS:
         st.latex(formula)
+    st.markdown(
+        "$L_i$ and $G_i$ are core.softmax's per-row losses and gradients: the ones Explain is tested with."
+    )
     check = pg.gradient_check(view)
     st.markdown(
         f"Gradient check (central differences of the total loss): largest difference {number(check)}."

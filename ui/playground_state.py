@@ -357,10 +357,9 @@ def _edit(change, *args) -> bool:
 
 
 def add_typed_point() -> None:
-    _edit(
-        add_point, float(ss.get("pg_px") or 0.0), float(ss.get("pg_py") or 0.0), int(ss.get("pg_pclass", 0))
-    )
-    ss[POINT] = len(ss[STATE].all_points())
+    x1, x2 = float(ss.get("pg_px") or 0.0), float(ss.get("pg_py") or 0.0)
+    if _edit(add_point, x1, x2, int(ss.get("pg_pclass", 0))):
+        ss[POINT] = len(ss[STATE].all_points())  # the new point is the chosen one
 
 
 def move_chosen() -> None:

@@ -208,6 +208,22 @@ def test_choosing_a_point_and_opening_it_on_explain(at):
     assert at.radio(key="target").value == s.all_points()[4][2]
 
 
+def test_a_click_is_read_from_the_charts_selection():
+    from ui.playground_state import Click, read_click
+
+    on_point = {"selection": {"points": [{"x": 1.25, "y": -0.5, "customdata": 7, "curve_number": 3}]}}
+    assert read_click(on_point) == Click(7, 1.25, -0.5)
+    on_grid = {"selection": {"points": [{"x": -2.4, "y": 3.0, "curve_number": 6}]}}
+    assert read_click(on_grid) == Click(None, -2.4, 3.0)
+    for broken in (
+        None,
+        {},
+        {"selection": {"points": []}},
+        {"selection": {"points": [{"x": "nan", "y": 0}]}},
+    ):
+        assert read_click(broken) is None
+
+
 def test_table_columns_keep_tiny_numbers_readable():
     from ui.playground_state import column_format
 
