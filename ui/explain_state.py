@@ -19,6 +19,7 @@ import streamlit as st
 from core.explain import state as es
 from core.explain.state import MAX_CLASSES, PARAMS, SCORE_LIMIT, ExplainState
 from core.explain.view import Descent, descend
+from core.text import md
 
 STATE = "explain_state"  # the canonical state: survives page switches, mirrors the URL
 WRITTEN = "explain_url_written"  # the query params this page last wrote (to spot a hand-over)
@@ -199,6 +200,31 @@ def notices(state: ExplainState) -> Notices:
     ss = st.session_state
     notice, loaded = ss.get(NOTICE, ([], None))
     return Notices(list(notice) if loaded == state else [], ss.pop(INPUT_MSGS, []), ss.pop(NOTES, []))
+
+
+def show_source(box) -> None:
+    """Where handed-over scores came from (plain text), with the way back."""
+    src, changed = source()
+    if src is None:
+        return
+    with box.container(border=True):
+        st.markdown(f"Scores from {md(src.text)}")
+        if changed:
+            st.caption("You have moved them since; the link back shows the original.")
+        if src.back_page:
+            st.page_link(src.back_page, label=md(src.back_label or "Back"), icon=":material/arrow_back:")
+
+
+def show_notices(box, state: ExplainState, name_messages: list[str]) -> None:
+    """The link's repairs, the last action's errors and notes, what was wrong with the names."""
+    said = notices(state)
+    with box:
+        if said.repairs:
+            st.warning("The link's state was repaired:\n\n" + "\n".join(f"- {m}" for m in said.repairs))
+        for m in said.errors:
+            st.error(m)
+        for m in said.notes + name_messages:
+            st.warning(m)
 
 
 def last_descent(state: ExplainState) -> Descent | None:

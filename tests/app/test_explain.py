@@ -456,3 +456,25 @@ def test_sliders_start_narrow_for_fine_control_and_widen_when_a_score_needs_it()
     assert metric(at, "p(airplane)") == f"{sm.softmax([5.0, 1.16, -0.81, 3.91])[3]:.4f}"
     at.button(key="reset").click().run()
     assert at.slider(key="slider_3").max == 10.0 and metric(at, "p(airplane)") == "0.9315"
+
+
+def test_take_n_steps_draws_the_loss_at_every_step(at):
+    from core.explain.view import descend
+
+    at.radio(key="target").set_value(1).run()  # cat: far from the best
+    start = at.session_state["explain_state"]
+    at.number_input(key="step_n").set_value(10).run()
+    at.number_input(key="step_lr").set_value(0.5).run()
+    at.button(key="step").click().run()
+    ok(at)
+    d = descend(start, "cross-entropy", 0.5, 10)
+    assert len(d.losses) == 11 and d.losses[-1] < d.losses[0]
+    assert [at.slider(key=f"slider_{i}").value for i in range(4)] == pytest.approx(d.final.scores)
+    assert metric(at, "p(cat)") == number(sm.softmax(d.final.scores)[1])
+    said = texts(at.caption)
+    assert f"10 steps of cross-entropy at learning rate 0.5: loss {number(d.losses[0])} → {number(d.losses[-1])}" in said
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (chart,) = [c for c in charts if "at each step" in c["layout"]["title"]["text"]]
+    assert chart["data"][0]["y"] == pytest.approx(list(d.losses))
+    at.slider(key="slider_0").set_value(0.0).run()  # moved on: the chart of those steps goes
+    assert "10 steps of" not in texts(at.caption)
