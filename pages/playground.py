@@ -113,7 +113,13 @@ def optimiser(view, run) -> None:
     b3.button("Reset to step 0", key="pg_reset", on_click=pg.reset, icon=":material/restart_alt:")
     c1, c2, c3 = st.columns([1, 1, 0.8], vertical_alignment="bottom")
     c1.number_input(
-        "Learning rate", pu.LR_MIN, pu.LR_MAX, key="pg_lr", step=0.05, format="%.4f", on_change=pg.on_settings
+        "Learning rate",
+        pu.LR_MIN,
+        pu.LR_MAX,
+        key="pg_lr",
+        step=0.05,
+        format=pg.input_format(view.state.lr),
+        on_change=pg.on_settings,
     )
     c2.number_input("N steps", 1, pu.STEPS_MAX, key="pg_steps", step=10, on_change=pg.on_settings)
     c3.toggle(
@@ -137,15 +143,16 @@ def weights(view) -> None:
                 ("b", pg.weight_key("b", j), view.state.b[j], ev.db[j]),
             ):
                 col.number_input(f"{name}  (∂L/∂{name} {number(grad)})", -pm.WEIGHT_LIMIT, pm.WEIGHT_LIMIT, key=key,
-                                 step=0.1, format=pg.input_format(value), on_change=pg.on_weights)  # fmt: skip
+                                 step=0.1, format=pg.input_format(value, 1), on_change=pg.on_weights)  # fmt: skip
     st.button("Randomise W and b", key="pg_randomise", on_click=pg.randomise, icon=":material/shuffle:")
 
 
-def loss_settings() -> None:
+def loss_settings(view) -> None:
     st.radio("Loss", list(pm.LOSS_LABELS), key="pg_loss", format_func=pm.LOSS_LABELS.get, horizontal=True,
              on_change=pg.on_settings)  # fmt: skip
     c1, c2 = st.columns(2)
-    c1.number_input("λ (regularisation)", 0.0, pu.LAMBDA_MAX, key="pg_lambda", step=0.005, format="%.4f",
+    c1.number_input("λ (regularisation)", 0.0, pu.LAMBDA_MAX, key="pg_lambda", step=0.005,
+                    format=pg.input_format(view.state.lam),
                     on_change=pg.on_settings)  # fmt: skip
     c2.slider("Temperature T", pu.TEMPERATURE_MIN, pu.TEMPERATURE_MAX, key="pg_T", step=0.05, on_change=pg.on_settings,
               help="Probabilities are softmax(s / T): T < 1 sharpens them, T > 1 flattens them. "
@@ -238,7 +245,7 @@ def main(timer: float | None) -> None:
         chosen_point(view, chosen)
     with right:
         weights(view)
-        loss_settings()
+        loss_settings(view)
         data_controls(view)
     st.plotly_chart(history_figure(run.records, run.first_step), key="pg_history")
     tabs = st.tabs(TABS, key="pg_tab", on_change="rerun")  # only the open tab is computed

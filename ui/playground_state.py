@@ -521,9 +521,10 @@ def link_notice(s: PlaygroundState) -> list[str]:
     return messages if state == s else []
 
 
-def input_format(x: float) -> str:
-    """The number box's format: four decimals, or an exponent when that would print 0.0000."""
-    return "%.3e" if x != 0 and abs(x) < 5e-5 else "%.4f"
+def input_format(x: float, digits: int = 2) -> str:
+    """A number box's format: four decimals, or an exponent when that would print 0.0000
+    (`digits` after the point: a weight's narrow box shows "-1.0e-06" whole, not "1.000e-")."""
+    return f"%.{digits}e" if x != 0 and abs(x) < 5e-5 else "%.4f"
 
 
 def compare_runs(view: View, steps: int, lam: float) -> tuple[dict[str, list[Record]], dict[str, View]]:
