@@ -11,7 +11,7 @@ import pytest
 
 from core.playground.urlstate import PARAMS, decode_state
 from core.playground.view import build_view
-from tests.support import ARTIFACTS, ROOT, wait_idle
+from tests.support import ARTIFACTS, wait_idle
 
 pytestmark = pytest.mark.e2e
 PLANE = "[data-testid='stPlotlyChart']"  # the first chart on the page is the plane
@@ -114,7 +114,8 @@ def test_playground_journey(page, app_server):
     after = build_view(shown_state(page))
     assert f"{after.evaluation.total:.4f}" == f"{total_loss(page):.4f}"  # what is shown is the URL's state
     np.testing.assert_array_equal(np.array(drawn_plane(page)["z"]), after.plane.regions)
-    full_screenshot(page, ROOT / "docs" / "playground.png", 1400)  # the README's: a run of 101 steps
+    # The README's picture (docs/playground.png is a copy: a test run leaves the checkout clean)
+    full_screenshot(page, ARTIFACTS / "playground-readme.png", 1400)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
     # Play: the page steps on its own, frame by frame, until it is switched off.
