@@ -68,8 +68,10 @@ def show(kept: training.KeptRun) -> None:
             f"The dataset **{md(run.dataset)}** has been removed from the data folder. "
             "These results and the saved model are kept; its thumbnails are gone."
         )
-    for note in [*post.notes, *(f"Feature cache: {n}. The results are complete." for n in run.cache_notes)]:
+    for note in post.notes:
         st.info(md(note))
+    for note in run.cache_notes:  # e.g. a full disk: training worked, the next run is slower
+        st.warning(f"Feature cache: {md(note)}. The results are complete; the next run will extract again.")
     if kept.save_error:
         st.warning(
             f"The model is kept for this session but could not be saved to disk: {md(kept.save_error)}"

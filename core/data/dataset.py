@@ -13,8 +13,8 @@ Three layouts are recognised (see `load_dataset`):
 Listing only stats files (no decoding). It is also where the data-folder boundary holds
 for every file: given `within` (the app passes its data folder), a link that resolves
 outside it is skipped with a reason; a folder link never leads into a loop; and a real
-file reached twice (through a link, or a hard link) is listed once, so no image can be
-in both the training and the test set. Each image's `FileRef` (real path, size, times,
+file reached twice (through links) is listed once, so no image can be in both the
+training and the test set. Each image's `FileRef` (real path, size, times,
 device and inode) is recorded: the feature cache keys on it and every later read checks
 it is still the same file.
 """
@@ -75,7 +75,7 @@ class _Walk:
     def __init__(self, within: str | None):
         self.within = os.path.realpath(within) if within is not None else None
         self.folders: dict[tuple[int, int], str] = {}  # (dev, ino) of every folder entered -> its path
-        self.files: dict[tuple[int, int], str] = {}  # (dev, ino) -> the path listed for it
+        self.files: dict[str, str] = {}  # real path -> the path listed for it
         self.skipped: list[tuple[str, str]] = []
         self._real_dirs: dict[str, str] = {}
 
@@ -151,7 +151,9 @@ class _Walk:
                 yield entry.path, ref
 
     def _once(self, path: str, ref: FileRef) -> FileRef | None:
-        first = self.files.setdefault((ref.dev, ref.ino), path)
+        # By real path: a link (or a loop of folder links) to a file already listed adds
+        # nothing. Hard links are files of their own (the benchmarks make large sets so).
+        first = self.files.setdefault(ref.real, path)
         if first != path:
             self.skipped.append((path, f"the same file as {os.path.basename(first)} (listed once)"))
             return None

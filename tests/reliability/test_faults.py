@@ -24,7 +24,7 @@ from core.images import stat_ref
 from core.learn.feature_cache import FeatureCache
 from core.features import extract_features
 from harness.images import encode, make_image, make_kaggle_folder
-from tests.support import open_session, wait_idle
+from tests.support import open_session, rendered, wait_idle
 
 BIG = (600, 800)  # a photo big enough to decode slowly, so the kill lands mid-run
 N_PER_CLASS = 1300
@@ -197,7 +197,7 @@ def _full_data_dir(tiny_disk: Path, monkeypatch) -> Path:
 
 
 def _texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return "\n".join(rendered(str(e.value)) for e in elements)
 
 
 def test_full_data_disk_during_a_zip_import_is_a_clear_message(tiny_disk, monkeypatch):
