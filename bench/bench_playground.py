@@ -20,12 +20,13 @@ nothing. Run it on an idle machine for the figure to quote (the load average is 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import statistics
 import time
 from pathlib import Path
+
+from harness.apptest import shared_script_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 100.0
@@ -36,20 +37,6 @@ def big_state():
     from core.playground.urlstate import PlaygroundState
 
     return PlaygroundState(preset="overlap", k=5, per_class=60, seed=7)  # 300 points, 5 classes
-
-
-@contextlib.contextmanager
-def shared_script_cache():
-    """Keep compiled page bytecode across AppTest runs, as a real server does."""
-    from streamlit.runtime.scriptrunner import script_cache
-
-    shared = script_cache.ScriptCache()
-    original = script_cache.ScriptCache.get_bytecode
-    script_cache.ScriptCache.get_bytecode = lambda self, path: original(shared, path)
-    try:
-        yield
-    finally:
-        script_cache.ScriptCache.get_bytecode = original
 
 
 def time_core(n: int, warmup: int) -> tuple[list[float], list[float]]:

@@ -28,3 +28,22 @@ def cache_dir() -> Path:
 def models_dir() -> Path:
     """Saved models live beside the datasets they were trained on."""
     return data_dir() / ".models"
+
+
+class SettingError(ValueError):
+    """An operator's setting (an environment variable) that cannot be used."""
+
+
+def positive_number(name: str, default: int) -> int:
+    """A whole, positive number from environment variable `name` (1_000 and 1e6 allowed),
+    or `default` when it is not set; SettingError saying what is wrong otherwise."""
+    raw = os.environ.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise SettingError(f"{name} must be positive, got {value}")
+    return value

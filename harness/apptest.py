@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from streamlit.testing.v1 import AppTest
 
 from harness.app_server import ROOT
@@ -16,3 +18,18 @@ def open_page(page: str | None = None, timeout: float = 30) -> AppTest:
     if page:
         at.switch_page(page).run()
     return at
+
+
+@contextlib.contextmanager
+def shared_script_cache():
+    """Keep compiled page bytecode across AppTest runs, as a real server does (benchmarks
+    of a rerun would otherwise time the page's compilation too)."""
+    from streamlit.runtime.scriptrunner import script_cache
+
+    shared = script_cache.ScriptCache()
+    original = script_cache.ScriptCache.get_bytecode
+    script_cache.ScriptCache.get_bytecode = lambda self, path: original(shared, path)
+    try:
+        yield
+    finally:
+        script_cache.ScriptCache.get_bytecode = original

@@ -52,3 +52,15 @@ def make_class_folders(root: Path, per_class: int = 12, classes=("cat", "dog")) 
         for i in range(per_class):
             write_image(root / c / f"{i}.jpg", color_bgr=CLASS_COLORS[c], seed=i)
     return root
+
+
+def make_zip(entries, compression=None) -> bytes:
+    """A zip's bytes from entries (name or ZipInfo, bytes); deflated unless told otherwise."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if compression is None else compression) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return buf.getvalue()

@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from harness.app_server import ROOT, AppServer
@@ -23,6 +25,7 @@ __all__ = [
     "go",
     "need_browser",
     "open_session",
+    "post_histogram",
     "rendered",
     "wait_idle",
 ]
@@ -77,3 +80,11 @@ def rendered(markdown: str) -> str:
     """Markdown source as a reader sees it: core.text.md escapes every punctuation mark of
     a user-supplied string, and the escapes do not show on the page."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def post_histogram(image_bgr: np.ndarray, bins=(8, 8, 8)) -> np.ndarray:
+    """The post's feature, written out as in its softmax.py: a reference independent of
+    core.images that the tests compare the app's features against."""
+    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256])
+    return cv2.normalize(hist, hist).flatten()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from core import paths
 from core.data.dataset import is_image_name
 from core.images.sniff import readable
 
@@ -107,16 +108,10 @@ class Limits:
 
 
 def _env_number(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip().replace("_", "")
-    if not raw:
-        return default
     try:
-        value = int(float(raw))
-    except ValueError:
-        raise ArchiveError(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ArchiveError(f"{name} must be positive, got {value}")
-    return value
+        return paths.positive_number(name, default)
+    except paths.SettingError as exc:
+        raise ArchiveError(str(exc)) from None
 
 
 def safe_extract_zip(

@@ -224,16 +224,10 @@ DEFAULT_MAX_DATA_BYTES = 20 * 1024**3  # every dataset of one server together; t
 
 
 def max_data_bytes() -> int:
-    raw = os.environ.get("SOFTMAX_MAX_DATA_BYTES", "").strip().replace("_", "")
-    if not raw:
-        return DEFAULT_MAX_DATA_BYTES
     try:
-        value = int(float(raw))
-    except ValueError:
-        raise LibraryError(f"SOFTMAX_MAX_DATA_BYTES={raw!r} is not a number") from None
-    if value <= 0:
-        raise LibraryError(f"SOFTMAX_MAX_DATA_BYTES must be positive, got {value}")
-    return value
+        return paths.positive_number("SOFTMAX_MAX_DATA_BYTES", DEFAULT_MAX_DATA_BYTES)
+    except paths.SettingError as exc:
+        raise LibraryError(str(exc)) from None
 
 
 def used_bytes(data_dir=None) -> int:

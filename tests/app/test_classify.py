@@ -10,13 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
+from core.explain.state import decode_state
 from core.learn.model import SavedModel
 from core.paths import models_dir
 from core.softmax import softmax
-from core.explain.state import decode_state
 from harness.apptest import open_page
-from tests.support import rendered
 from harness.images import encode, make_kaggle_folder
+from tests.support import rendered
 from tests.unit.test_classify import GIF, fit, huge_png, photo, post_histogram
 
 

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from core.explain.state import decode_state
 from core.learn.model import SavedModel
 from core.paths import models_dir
-from core.explain.state import decode_state
 from harness.images import encode
 from tests.support import ARTIFACTS, wait_idle
 from tests.unit.test_classify import fit, photo, post_histogram

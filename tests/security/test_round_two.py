@@ -39,6 +39,7 @@ from harness.images import (
     encode,
     make_class_folders,
     make_image,
+    make_zip,
     write_image,
 )
 from tests.support import ROOT, rendered
@@ -306,19 +307,11 @@ def test_a_file_swapped_after_the_listing_is_not_read(tmp_path):
 # ---------------------------------------------------------------- 6. zips
 
 
-def _zip(entries, compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 JPEG = encode(make_image())
 
 
 def test_a_zip_that_hides_its_entries_is_refused_before_zipfile_parses_it(monkeypatch, tmp_path):
-    data = bytearray(_zip([(f"cat/{i}.jpg", b"") for i in range(3000)]))
+    data = bytearray(make_zip([(f"cat/{i}.jpg", b"") for i in range(3000)]))
     end = data.rfind(b"PK\x05\x06")
     data[end + 8 : end + 12] = struct.pack("<HH", 7, 7)  # the end record claims 7 entries
     parsed = []
@@ -380,21 +373,21 @@ def test_an_overlapping_zip_bomb_is_refused(tmp_path):
 
 def test_many_members_just_under_the_per_member_ratio_size_are_refused_together(tmp_path):
     flat = b"\xff\xd8\xff" + b"\x00" * (1024**2 - 4)  # each just under 1 MiB: the per-member rule skips it
-    data = _zip([(f"cat/{i}.jpg", flat) for i in range(40)] + [(f"dog/{i}.jpg", flat) for i in range(40)])
+    data = make_zip([(f"cat/{i}.jpg", flat) for i in range(40)] + [(f"dog/{i}.jpg", flat) for i in range(40)])
     with pytest.raises(ArchiveError, match="in all"):
         safe_extract_zip(io.BytesIO(data), tmp_path / "out")
 
 
 def test_the_data_folder_has_a_quota(monkeypatch):
     monkeypatch.setenv("SOFTMAX_MAX_DATA_BYTES", "20000")
-    data = _zip([(f"cat/{i}.jpg", JPEG) for i in range(20)] + [(f"dog/{i}.jpg", JPEG) for i in range(20)])
+    data = make_zip([(f"cat/{i}.jpg", JPEG) for i in range(20)] + [(f"dog/{i}.jpg", JPEG) for i in range(20)])
     with pytest.raises(ArchiveError, match="SOFTMAX_MAX_DATA_BYTES"):
         library.import_zip(io.BytesIO(data), "pets.zip")
     assert sorted(os.listdir(data_dir())) == []
 
 
 def test_concurrent_uploads_of_one_name_get_their_own_names():
-    data = _zip([(f"cat/{i}.jpg", JPEG) for i in range(3)] + [(f"dog/{i}.jpg", JPEG) for i in range(3)])
+    data = make_zip([(f"cat/{i}.jpg", JPEG) for i in range(3)] + [(f"dog/{i}.jpg", JPEG) for i in range(3)])
     names, errors = [], []
 
     def upload():
@@ -414,7 +407,7 @@ def test_concurrent_uploads_of_one_name_get_their_own_names():
 def test_a_member_name_over_255_bytes_is_refused_by_name(tmp_path):
     long = "ü" * 130 + ".jpg"  # 130 characters, 264 bytes
     with pytest.raises(ArchiveError, match="overlong name.*255 bytes"):
-        safe_extract_zip(io.BytesIO(_zip([(f"cat/{long}", JPEG), ("dog/1.jpg", JPEG)])), tmp_path / "out")
+        safe_extract_zip(io.BytesIO(make_zip([(f"cat/{long}", JPEG), ("dog/1.jpg", JPEG)])), tmp_path / "out")
 
 
 # ---------------------------------------------------------------- 7. a tall image

@@ -11,21 +11,12 @@ from pathlib import Path
 import pytest
 
 from core.data.archive import ArchiveError, safe_extract_zip
-from core.images import sniff
 from core.dataset import DatasetError, load_dataset
-from harness.images import encode, make_image
+from core.images import sniff
+from harness.images import encode, make_image, make_zip
 
 JPEG = encode(make_image(seed=1))
 PNG = encode(make_image(seed=2), ".png")
-
-
-def make_zip(entries, compression=zipfile.ZIP_DEFLATED) -> bytes:
-    """entries: (name or ZipInfo, bytes). Returns the zip's bytes."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def two_classes(prefix="", n=3):

@@ -2,7 +2,6 @@
 
 import colorsys
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,13 +14,7 @@ from core.charts.histogram import (
     top_bins,
     top_bins_figure,
 )
-
-
-def post_histogram(image_bgr, bins=(8, 8, 8)):
-    """The post's feature, written out here as in softmax.py (independent of core.features)."""
-    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256])
-    return cv2.normalize(hist, hist).flatten()
+from tests.support import post_histogram
 
 
 def painted(parts, size=100):

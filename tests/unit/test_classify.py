@@ -29,13 +29,7 @@ from core.learn.classify import (
 from core.learn.model import SavedModel
 from core.softmax import softmax
 from harness.images import CLASS_COLORS, encode, make_image
-
-
-def post_histogram(image_bgr, bins=(8, 8, 8)):
-    """The post's feature, written as in softmax.py (a reference independent of core)."""
-    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256])
-    return cv2.normalize(hist, hist).flatten()
+from tests.support import post_histogram
 
 
 def fit(classes=("cat", "dog"), bins=(8, 8, 8), loss="log_loss", multinomial=False, n=30):

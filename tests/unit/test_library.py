@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import time
-import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +23,7 @@ from core.data.library import (
     unique_name,
 )
 from core.dataset import DatasetError
-from harness.images import encode, make_class_folders, make_image, make_kaggle_folder, write_image
+from harness.images import encode, make_class_folders, make_image, make_kaggle_folder, make_zip, write_image
 
 
 @pytest.fixture
@@ -161,12 +160,7 @@ def test_unique_name_never_reuses_a_folder(data):
 
 
 def _zip(entries) -> io.BytesIO:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    buf.seek(0)
-    return buf
+    return io.BytesIO(make_zip(entries))
 
 
 def test_import_zip_lands_under_a_safe_unique_name(data):
