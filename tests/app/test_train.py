@@ -13,9 +13,9 @@ from sklearn.metrics import accuracy_score, classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 
-from core.learn.lock import training_lock
 from core.dataset import load_dataset
 from core.features import extract_features
+from core.learn.lock import training_lock
 from core.learn.model import SavedModel
 from core.paths import data_dir, models_dir
 from harness.apptest import open_page

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from core.dataset import load_dataset
+from core.features import extract_features
 from core.images import stat_ref
 from core.learn.feature_cache import FeatureCache
-from core.features import extract_features
 from harness.images import encode, make_image, make_kaggle_folder
 from tests.support import open_session, rendered, wait_idle
 

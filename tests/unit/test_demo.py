@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.dataset import load_dataset
 from core.data.demo import DEMO_NAME, make_demo_dataset
 from core.data.library import SYNTHETIC_MARKER, list_datasets
+from core.dataset import load_dataset
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from core.data import download as dl
-from core.dataset import load_dataset
 from core.data.download import DownloadError, download, fetch_petimages, partial_bytes, petimages_url
 from core.data.library import list_datasets
+from core.dataset import load_dataset
 from harness.images import encode, make_image
 
 PAYLOAD = os.urandom(300_000)

@@ -16,9 +16,9 @@ import pytest
 import core.learn.feature_cache as feature_cache
 import core.learn.features as features
 import core.learn.workers as training_workers
+from core.features import ExtractionError, extract_features
 from core.images import stat_ref
 from core.learn.feature_cache import FeatureCache
-from core.features import ExtractionError, extract_features
 from harness.images import make_image, write_image
 
 ROOT = Path(__file__).resolve().parents[2]
