@@ -3,8 +3,9 @@
     python bench/bench_explain_rerun.py [--n 60] [--warmup 5]
 
 Drives the page with AppTest as the tests do: move one score slider, `at.run()`, and time
-that call (the whole rerun: callbacks, the maths, the table, the three charts, the
-protobuf messages). Two settings, each with 4 classes (the post's example) and 10 (the
+that call (the whole rerun: callbacks, the view-model, the live block's data, the charts,
+the protobuf messages). While a slider is being dragged the server does nothing at all:
+the browser computes the live block (ui/explain_live.js); this is the cost of a release. Two settings, each with 4 classes (the post's example) and 10 (the
 most the page allows):
 
 - "AppTest as is": AppTest makes a new script cache on every run, so each rerun also

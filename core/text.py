@@ -24,10 +24,21 @@ _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 _INVISIBLE_CATEGORIES = {"Cf", "Cc", "Co", "Cs"}
 
 
+# Streamlit turns any web or mail address in rendered text into a link, escaped or not
+# ("http\:\/\/x", "www\.x", "a\@b" and their character references all become links). An
+# invisible word joiner where such an address starts to be one (after http, https, mailto,
+# xmpp and www; before '@') leaves it text.
+_WORD_JOINER = "\u2060"
+_LINKABLE = re.compile(
+    r"(?=@)|(?:(?<=\bhttp)|(?<=\bhttps)|(?<=\bmailto)|(?<=\bxmpp))(?=:)|(?<=\bwww)(?=\.)", re.IGNORECASE
+)
+
+
 def md(text: object) -> str:
-    """Text for any place Streamlit renders Markdown: shown as itself, on one line."""
+    """Text for any place Streamlit renders Markdown: shown as itself, on one line, with no
+    markup and no link made of it."""
     flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    return _MD_SPECIAL.sub(r"\\\1", _LINKABLE.sub(_WORD_JOINER, flat))
 
 
 def html(text: object) -> str:

@@ -35,7 +35,7 @@ def class_rows(k: int, limit: float) -> tuple[list[str], list[float]]:
     names, scores = [], []
     for i in range(k):
         # Name and its remove button, then the score: two lines on a phone, one on a laptop.
-        left, right = st.columns([2.1, 5.9], vertical_alignment="bottom")
+        left, right = st.columns([2.5, 5.5], vertical_alignment="bottom")
         c_name = left.container(horizontal=True, vertical_alignment="bottom", wrap=False)
         name = c_name.text_input(f"Class {i + 1} name", key=f"name_{i}", max_chars=xs.NAME_MAX)
         label = md(name.strip() or f"class {i + 1}")
@@ -155,7 +155,7 @@ st.caption(
     "Drag a class's score and watch the post's table recompute: exp(score), the probability, and the loss."
 )
 source_box, notice_box, headline_box = st.container(), st.container(), st.container()
-controls, table_box = st.columns([3, 2], gap="large")
+controls, table_box = st.columns([5, 3], gap="large")
 with controls:
     raw_names, scores = class_rows(len(start.classes), es.slider_range())
     toolbar(len(start.classes))

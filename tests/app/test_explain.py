@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core import softmax as sm
 from core.explain.state import ExplainState, default_state, encode_state
 from core.text import md, number
-from harness.apptest import open_page
+from harness.apptest import APP, open_page
 
 POST = list(default_state().scores)
 EXPLAIN = "pages/explain.py"
@@ -254,10 +255,6 @@ def test_url_state_round_trips_into_a_new_session(at):
         "temperature": "1.5",
     }
 
-    from streamlit.testing.v1 import AppTest
-
-    from harness.apptest import APP
-
     fresh = AppTest.from_file(APP, default_timeout=30)
     fresh.query_params = link
     fresh.run()
@@ -267,11 +264,7 @@ def test_url_state_round_trips_into_a_new_session(at):
     assert not fresh.warning
 
 
-def open_link(params: dict) -> "AppTest":  # noqa: F821
-    from streamlit.testing.v1 import AppTest
-
-    from harness.apptest import APP
-
+def open_link(params: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params = params
     return ok(at.run())
@@ -417,10 +410,6 @@ st.navigation([st.Page("home.py", default=True), st.Page("pages/explain.py")]).r
 def test_hand_off_opens_explain_with_the_scores_where_they_came_from_and_a_way_back(tmp_path):
     """Another page's hand_off: scores clamped into range (and said so), names cleaned,
     the source shown as plain text, a link back; a reset forgets the source."""
-    from streamlit.testing.v1 import AppTest
-
-    from harness.apptest import APP
-
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "explain.py").symlink_to(Path(APP).parent / EXPLAIN)
     (tmp_path / "home.py").write_text(HOME)
@@ -472,7 +461,10 @@ def test_take_n_steps_draws_the_loss_at_every_step(at):
     assert [at.slider(key=f"slider_{i}").value for i in range(4)] == pytest.approx(d.final.scores)
     assert metric(at, "p(cat)") == number(sm.softmax(d.final.scores)[1])
     said = texts(at.caption)
-    assert f"10 steps of cross-entropy at learning rate 0.5: loss {number(d.losses[0])} → {number(d.losses[-1])}" in said
+    assert (
+        f"10 steps of cross-entropy at learning rate 0.5: loss {number(d.losses[0])} → {number(d.losses[-1])}"
+        in said
+    )
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     (chart,) = [c for c in charts if "at each step" in c["layout"]["title"]["text"]]
     assert chart["data"][0]["y"] == pytest.approx(list(d.losses))

@@ -69,8 +69,11 @@ PAGE_PROBLEMS = """() => {
     formulas: cut('.katex-display'),
     metrics: cut('[data-testid=stMetricValue], [data-testid=stMetricLabel]'),
     labels: cut('[data-testid=stWidgetLabel] p, button p, [data-testid=stMarkdownContainer] p'),
+    // a number must show whole in its box; so must a name of up to 10 characters (a longer
+    // one scrolls in its box, and shows whole in the table)
     inputs: [...document.querySelectorAll('[data-testid=stNumberInput] input, [data-testid=stTextInput] input')]
-      .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.value),
+      .filter(e => (e.type !== 'text' || e.value.length <= 10) && e.scrollWidth > e.clientWidth + 1)
+      .map(e => e.value),
     text: document.querySelector('[data-testid=stMain]').innerText,
   };
 }"""
@@ -166,7 +169,9 @@ def assert_nothing_a_student_would_notice(pg, problems: dict) -> None:
     assert pg.get_by_test_id("stException").count() == 0
 
 
-@pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["laptop", "phone"])
+@pytest.mark.parametrize(
+    "width,height", [(1280, 800), (1400, 1000), (390, 844)], ids=["small-laptop", "laptop", "phone"]
+)
 def test_what_a_student_sees(browser, server, width, height):
     pg = open_explain(browser, server, width, height)
     check_numbers(pg, POST, 3)
@@ -197,6 +202,42 @@ def test_what_a_student_sees(browser, server, width, height):
     latex = pg.locator(".katex-display").first.inner_text()
     assert "10" in latex and tiny.split(" ")[0] in latex  # the formula keeps the exponent too
     assert_nothing_a_student_would_notice(pg, look(pg, f"explain-tiny-{width}.png"))
+    pg.context.close()
+
+
+def seen(texts: list[str]) -> list[str]:
+    """Text as a reader sees it: without core.text.md's invisible word joiners."""
+    return [t.replace("\u2060", "") for t in texts]
+
+
+HOSTILE = ["**bold**", "<img src=x onerror=alert(1)>", "[a](http://evil.example)", "$\\Huge{x}$"]
+
+
+def test_names_are_shown_as_text_everywhere(browser, server):
+    """Markdown, HTML and LaTeX in class names (from a shared link) stay text: in the labels,
+    the radio, the headline, the table, the top-k line and the charts; nothing is fetched."""
+    pg = open_explain(browser, server, 1400, 1000, {"classes": ",".join(HOSTILE), "scores": "1,2,3,4"})
+    alerts = []
+    pg.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+    assert [r["name"] for r in live(pg, "table")["rows"]] == HOSTILE
+    assert live(pg, "headline")["tiles"][0]["text"].startswith(f"p({HOSTILE[3]})")
+    labels = seen(pg.locator("[data-testid=stWidgetLabel]").all_inner_texts())
+    assert [f"score of {n}" for n in HOSTILE] == [t for t in labels if t.startswith("score of")]
+    options = seen(pg.get_by_test_id("stRadio").first.locator("[role=radiogroup] label").all_inner_texts())
+    assert [o.strip() for o in options] == HOSTILE
+    assert f"{HOSTILE[3]} ranks 1 of 4" in seen([pg.get_by_test_id("stMain").inner_text()])[0]
+    ticks = pg.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => p._fullLayout.xaxis.ticktext || [])"
+    )
+    assert all("&lt;img" in t for t in ticks if "img" in t) and ticks, ticks  # escaped, drawn as text
+    svg_text = pg.evaluate("() => [...document.querySelectorAll('.xtick text')].map(t => t.textContent)")
+    assert HOSTILE[1] in svg_text
+    page = pg.evaluate(
+        "() => ({imgs: document.querySelectorAll('img[src=x]').length,"
+        " links: [...document.querySelectorAll('a')].filter(a => a.hostname === 'evil.example').length,"
+        " huge: document.querySelectorAll('.sizing.reset-size6.size10, .huge').length})"
+    )
+    assert page == {"imgs": 0, "links": 0, "huge": 0} and alerts == []
     pg.context.close()
 
 

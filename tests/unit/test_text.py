@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -68,3 +69,17 @@ def test_a_cleaned_name_is_clean(raw):
     """Cleaning twice changes nothing, so a name that came in through a link reads back the same."""
     name, _ = text.clean_name(raw)
     assert text.clean_name(name) == (name, [])
+
+
+@pytest.mark.parametrize(
+    "address", ["http://evil.example", "HTTPS://x.y/p", "www.evil.example", "a@b.co", "xmpp:a@b.c"]
+)
+def test_markdown_text_makes_no_link(address):
+    """Streamlit links web and mail addresses even when escaped: a word joiner (invisible)
+    before ':' and '@' and after 'www' keeps them text; the text reads the same."""
+    out = text.md(f"see {address} now")
+    assert "\u2060" in out
+    assert re.search(r"(?i)(https?|mailto|xmpp)\\:|www\\\.|(?<!\u2060)\\@", out) is None, out
+    assert text.md("Saved: pets 1:2") == r"Saved\: pets 1\:2"  # other text as it was
+    shown = re.sub(r"\\(.)", r"\1", out).replace("\u2060", "")  # what the reader sees
+    assert shown == f"see {address} now"

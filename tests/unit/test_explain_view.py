@@ -1,0 +1,146 @@
+"""core.explain: the view-model computes, from one checked state, exactly what the public
+core.softmax functions give one call at a time; the state's operations say what they did."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import softmax as sm
+from core.explain import words
+from core.explain.state import (
+    BASES,
+    MAX_CLASSES,
+    SCORE_LIMIT,
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    ExplainState,
+    add_class,
+    default_state,
+    paste_scores,
+    remove_class,
+)
+from core.explain.view import curve_grid, descend, explain_view
+from core.text import md, tex_number
+
+
+@st.composite
+def states(draw):
+    k = draw(st.integers(2, MAX_CLASSES))
+    return ExplainState(
+        tuple(f"c{i}" for i in range(k)),
+        tuple(draw(st.lists(st.floats(-SCORE_LIMIT, SCORE_LIMIT), min_size=k, max_size=k))),
+        draw(st.integers(0, k - 1)),
+        draw(st.sampled_from(list(BASES))),
+        draw(st.floats(TEMPERATURE_MIN, TEMPERATURE_MAX)),
+    )
+
+
+def same(a, b) -> bool:
+    """Equal to the last bit (nan equal to nan): the view must not change a single number."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+@given(states(), st.one_of(st.none(), st.floats(-1e5, 1e5)))
+@settings(max_examples=200, deadline=None)
+def test_the_view_equals_the_public_functions_exactly(s, shift):
+    v = explain_view(s, shift)
+    b, t, y = BASES[s.base], s.temperature, s.target
+    table = sm.post_table(s.scores, t, b)
+    assert same(v.table.exp, table.exp) and same(v.table.probabilities, table.probabilities)
+    assert same(v.table.neg_log, table.neg_log)
+    assert v.p_true == sm.softmax(s.scores, t)[y]
+    assert v.loss == v.losses["cross-entropy"] == sm.cross_entropy(s.scores, y, b, t)
+    assert v.losses["hinge"] == sm.hinge_loss(s.scores, y)
+    assert v.losses["squared hinge"] == sm.squared_hinge_loss(s.scores, y)
+    assert same(v.gradients["cross-entropy"], sm.softmax_gradient(s.scores, y, t, b))
+    assert same(v.gradients["hinge"], sm.hinge_gradient(s.scores, y))
+    assert same(v.gradients["squared hinge"], sm.squared_hinge_gradient(s.scores, y))
+    assert v.rank == sm.rank_of_target(s.scores, y)
+    assert (v.top1, v.top5) == (sm.in_top_k(s.scores, y, 1), sm.in_top_k(s.scores, y, 5))
+    assert same(v.curve, sm.loss_curve(s.scores, y, curve_grid(s.scores[y]), b, t))
+    if shift is None:
+        assert v.overflow is None
+    else:
+        o = sm.overflow_view(np.asarray(s.scores) / t + shift)
+        assert same(v.overflow.view.naive_probabilities, o.naive_probabilities)
+        assert same(v.overflow.view.stable_probabilities, o.stable_probabilities)
+        assert v.overflow.largest_difference == float(
+            np.max(np.abs(o.stable_probabilities - table.probabilities))
+        )
+
+
+def test_the_posts_numbers():
+    v = explain_view(default_state())
+    assert np.round(v.table.exp, 4).tolist() == [0.0321, 3.1899, 0.4449, 49.899]
+    assert np.round(v.table.probabilities, 4).tolist() == [0.0006, 0.0596, 0.0083, 0.9315]
+    assert round(v.loss, 4) == 0.0709 and v.rank == 1 and v.unit == "nats"
+    assert round(explain_view(ExplainState(*default_state().__dict__.values())).loss, 4) == 0.0709
+    ten = explain_view(ExplainState(("dog", "cat", "boat", "airplane"), (-3.44, 1.16, -0.81, 3.91), 3, "10"))
+    assert round(ten.loss, 4) == 0.0308 and ten.unit == "log10"  # what the post first printed
+
+
+@pytest.mark.parametrize(
+    "c,failure,said", [(1000.0, "overflow", "∞ / ∞"), (-1000.0, "underflow", "0 / 0"), (5.0, None, "agree")]
+)
+def test_overflow_and_underflow_are_told_apart(c, failure, said):
+    o = explain_view(default_state(), shift=c).overflow
+    assert o.view.naive_failure == failure
+    assert np.allclose(o.view.stable_probabilities, sm.softmax(default_state().scores))
+    kind, message = words.overflow_message(o)
+    assert said in message and kind == ("success" if failure is None else "error")
+
+
+@pytest.mark.parametrize("loss", list(sm.LOSSES))
+def test_descend_is_gradient_steps_rounded_and_lowers_the_loss(loss):
+    start = ExplainState(("dog", "cat", "boat", "airplane"), (-3.44, 1.16, -0.81, 3.91), 1)
+    d = descend(start, loss, 0.5, steps=20)
+    assert len(d.states) == len(d.losses) == 21 and d.states[0] == start
+    scores = np.asarray(start.scores)
+    fn, grad = sm.LOSSES[loss]
+    for i, state in enumerate(d.states[1:]):
+        scores = np.round(sm.gradient_step(scores, grad(scores, 1), 0.5), 4)
+        assert state.scores == pytest.approx(tuple(scores), abs=1e-12), i
+        assert d.losses[i + 1] == pytest.approx(fn(state.scores, 1))
+    assert d.losses[-1] < d.losses[0]
+    assert words.descent_summary(d).startswith(f"20 steps of {loss} at learning rate 0.5")
+    with pytest.raises(ValueError):
+        descend(start, loss, 0.5, steps=0)
+    with pytest.raises(ValueError):
+        descend(start, loss, -1.0)
+
+
+def test_removing_the_true_class_says_which_class_is_true_now():
+    s, said = remove_class(default_state(), 3)
+    assert s.classes == ("dog", "cat", "boat") and s.target == 0
+    assert said == ["'airplane' was the true class; now 'dog' is (choose another under True class)."]
+    s, said = remove_class(default_state(), 0)  # not the true one: it follows its row, silently
+    assert s.classes[s.target] == "airplane" and said == []
+    two = ExplainState(("a", "b"), (1.0, 2.0), 0)
+    assert remove_class(two, 0) == (two, ["A softmax needs at least 2 classes."])
+
+
+def test_adding_and_pasting():
+    s, said = add_class(default_state())
+    assert s.classes[-1] == "class 5" and s.scores[-1] == 0.0 and said == []
+    s, said = paste_scores(default_state(), "1; 2, 3e1, -99")
+    assert s.scores == (1.0, 2.0, 30.0, -SCORE_LIMIT) and "clamped" in said[0]
+    assert paste_scores(default_state(), "1, [x](http://e)")[1] == [
+        f"'{md('[x](http://e)')}' is not a number: paste numbers separated by commas."
+    ]  # a pasted string is shown as text
+
+
+def test_words_keep_names_as_text_and_numbers_whole():
+    s = ExplainState(("**cat**", "$dog$"), (-30.0, 1.0), 0)
+    v = explain_view(s)
+    assert words.topk_sentence(v).startswith(r"**\*\*cat\*\***")
+    assert r"| **\*\*cat\*\*** (true) |" in words.gradient_table(v, "hinge")
+    assert r"| \$dog\$ |" in words.gradient_table(v, "hinge")
+    p, loss = words.formulas(v)
+    assert r"\times 10^{-14}" in p and r"\text{cat}" in p and "$" not in p + loss
+    assert math.isfinite(v.loss) and tex_number(v.loss) in loss
