@@ -102,7 +102,9 @@ def headline(kept: training.KeptRun) -> None:
     c[1].metric(
         "Linear SVM (hinge) accuracy",
         percent(hinge.accuracy),
-        delta=f"{(hinge.accuracy - post.accuracy) * 100:+.1f} points",
+        delta=f"{(hinge.accuracy - post.accuracy) * 100:+.1f} points"
+        if hinge.accuracy != post.accuracy
+        else None,
         delta_color="off",
     )
     c[2].metric("Images (train / test)", f"{post.n_train:,} / {post.n_test:,}")
