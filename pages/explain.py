@@ -26,6 +26,7 @@ ensure_router()
 
 BASE_LABELS = {"e": "ln (nats)", "10": "log10 (the post's first print)", "2": "log2 (bits)"}
 TABS = ["Losses and gradients", "Shift and overflow"]
+CHART = {"displayModeBar": False}  # plotly's tool bar would cover the chart's title on hover
 # What core.explain.view calls (core.softmax's kernels), and the functions a reader would call.
 CODE = [sm._log_softmax, sm.softmax, sm._post_table, sm._softmax_gradient, sm.softmax_gradient]
 CODE += [sm._margins, sm.hinge_loss, sm._hinge_gradient, sm._squared_hinge_gradient]
@@ -116,23 +117,25 @@ def losses_tab(v: ExplainView) -> None:
     descent = es.last_descent(v.state)
     if descent is not None:
         st.caption(words.descent_summary(descent))
-        st.plotly_chart(descent_figure(descent.losses, descent.loss_name), key="chart_descent")
+        st.plotly_chart(descent_figure(descent.losses, descent.loss_name), key="chart_descent", config=CHART)
     st.caption(words.HINGE_NOTE)
     st.caption("All three losses' gradients, side by side:")
-    st.plotly_chart(gradient_figure(v.state.classes, v.gradients, v.state.target), key="chart_grad")
+    st.plotly_chart(
+        gradient_figure(v.state.classes, v.gradients, v.state.target), key="chart_grad", config=CHART
+    )
 
 
 def overflow_tab(v: ExplainView) -> None:
     st.markdown(words.SHIFT_NOTE)
     st.number_input("Add c to every score", -1e5, 1e5, value=1000.0, step=100.0, key="shift")
     o, z = v.overflow, "s" if v.state.temperature == 1 else "s/T"
-    columns = {
-        f"{z} + c": o.view.scores,
+    columns = {  # what breaks and what does not first: the key columns stay in sight on a phone
         "naive exp": o.view.naive_exp,
         "naive p": o.view.naive_probabilities,
+        "stable p": o.view.stable_probabilities,
+        f"{z} + c": o.view.scores,
         f"{z} + c - max": o.view.shifted,
         "stable exp": o.view.stable_exp,
-        "stable p": o.view.stable_probabilities,
     }
     df = pd.DataFrame(
         {c: [number(x) for x in values] for c, values in columns.items()},
@@ -179,6 +182,7 @@ right.plotly_chart(
         view.curve_grid, view.curve, state.scores[state.target], view.loss, view.true_class, view.unit
     ),
     key="chart_loss",
+    config=CHART,
 )
 tabs = st.tabs(TABS, key="explain_tab", on_change="rerun")
 with tabs[0]:
