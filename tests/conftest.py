@@ -74,3 +74,10 @@ def page(browser, app_server):
     pg.set_default_timeout(30_000)
     yield pg
     ctx.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that drives a real browser is an e2e test (`-m "not e2e"` skips them all)."""
+    for item in items:
+        if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
