@@ -266,9 +266,9 @@ def _array_problem(member: str, shape, dtype: np.dtype, kind: str, ndim: int, mo
     if len(shape) != ndim or any(int(n) < 0 for n in shape):
         return f"the model's {member} array has shape {tuple(shape)}"
     if int(np.prod(shape)) > most:
-        what = "header" if member == "header" else "weights"
+        what = "header holds" if member == "header" else "weights hold"
         return (
-            f"the model's {what} hold {int(np.prod(shape)):,} values; models this app makes hold at most "
+            f"the model's {what} {int(np.prod(shape)):,} values; models this app makes hold at most "
             f"{most:,} (up to {MAX_CLASSES_TEXT})"
         )
     return ""

@@ -18,7 +18,6 @@ import textwrap
 import threading
 import time
 import zipfile
-import zlib
 from pathlib import Path
 
 import cv2
@@ -34,6 +33,7 @@ from core.learn.features import extract_features
 from core.learn.model import ModelFormatError, SavedModel
 from core.paths import data_dir, models_dir
 from harness.apptest import open_page
+from harness.hostile import gigapixel_jpeg, model_header, model_npz, overlapping_zip
 from harness.images import (
     CLASS_COLORS,
     encode,
@@ -75,16 +75,6 @@ def bounded(code: str, timeout: float = 60, env: dict | None = None) -> dict:
 
 
 # ---------------------------------------------------------------- 1. the decode gate
-
-
-def gigapixel_jpeg() -> bytes:
-    """630 bytes that libjpeg decodes as 20000 x 20000 (1.2 GB): a small JPEG whose frame
-    header says 20000 x 20000, with a stray byte before it that once hid it from the parser."""
-    small = encode(make_image(size=(8, 8)), ".jpg")
-    sof = next(i for i in range(2, len(small) - 1) if small[i] == 0xFF and small[i + 1] == 0xC0)
-    frame = bytearray(small[sof:])
-    frame[5:9] = struct.pack(">HH", 20000, 20000)
-    return small[:sof] + b"\x00" + bytes(frame)
 
 
 def test_the_gigapixel_jpeg_is_refused_from_its_header_in_bounded_memory(tmp_path):
@@ -145,28 +135,10 @@ def test_opencvs_own_limit_is_in_force_whichever_module_is_imported_first(entry)
 # ---------------------------------------------------------------- 2. model files
 
 
-def _npz(**arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
-
-
-def _header(bins=(8, 8, 8), classes=("cat", "dog"), pad: int = 0) -> np.ndarray:
-    head = {
-        "format_version": 1,
-        "classes": list(classes),
-        "kind": "sgd-log",
-        "bins": list(bins),
-        "fast": True,
-        "meta": {},
-    }
-    return np.frombuffer((json.dumps(head) + " " * pad).encode(), np.uint8)
-
-
 def test_model_bombs_are_refused_before_their_data_is_read(tmp_path):
     bins = (256, 256, 256)  # 16.7 M features: 134 MB of weights in a file of a few hundred KB
-    bomb = _npz(coef=np.zeros((1, 256**3)), intercept=np.zeros(1), header=_header(bins))
-    wide = _npz(coef=np.zeros((1, 512)), intercept=np.zeros(1), header=_header(pad=500 * 1024**2))
+    bomb = model_npz(coef=np.zeros((1, 256**3)), intercept=np.zeros(1), header=model_header(bins))
+    wide = model_npz(coef=np.zeros((1, 512)), intercept=np.zeros(1), header=model_header(pad=500 * 1024**2))
     assert len(bomb) < 5 * 2**20 and len(wide) < 5 * 2**20  # both pass the upload limit
     (tmp_path / "bomb.npz").write_bytes(bomb)
     (tmp_path / "wide.npz").write_bytes(wide)
@@ -200,7 +172,7 @@ def test_model_bombs_are_refused_before_their_data_is_read(tmp_path):
 )
 def test_model_weights_must_be_real_numbers_of_a_model_shape(coef, words):
     with pytest.raises(ModelFormatError, match=words):
-        SavedModel.from_bytes(_npz(coef=coef, intercept=np.zeros(1), header=_header()))
+        SavedModel.from_bytes(model_npz(coef=coef, intercept=np.zeros(1), header=model_header()))
 
 
 def test_an_uploaded_model_file_is_parsed_once_not_on_every_rerun(monkeypatch, tmp_path):
@@ -322,45 +294,6 @@ def test_a_zip_that_hides_its_entries_is_refused_before_zipfile_parses_it(monkey
     with pytest.raises(ArchiveError, match="SOFTMAX_MAX_ZIP_FILES"):
         safe_extract_zip(io.BytesIO(bytes(data)), tmp_path / "out", max_files=100)
     assert parsed == [] and not (tmp_path / "out").exists()
-
-
-def overlapping_zip(n: int = 200) -> bytes:
-    """One compressed stream, and n directory entries that all point at it."""
-    payload = b"\xff\xd8\xff" + b"\x00" * (4 * 1024**2)
-    body = zlib.compress(payload, 9)[2:-4]  # raw deflate
-    crc, name = zlib.crc32(payload), b"cat/0.jpg"
-    local = (
-        struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(body), len(payload), len(name), 0)
-        + name
-    )
-    out, central = local + body, b""
-    for i in range(n):
-        nm = f"cat/{i}.jpg".encode()
-        central += (
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                0x02014B50,
-                20,
-                20,
-                0,
-                8,
-                0,
-                0,
-                crc,
-                len(body),
-                len(payload),
-                len(nm),
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            )
-            + nm
-        )
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(central), len(out), 0)
-    return out + central + end
 
 
 def test_an_overlapping_zip_bomb_is_refused(tmp_path):
