@@ -168,8 +168,7 @@ es.show_source(source_box)
 es.show_notices(notice_box, state, name_messages)
 
 # Tabs that track state run only the open one: the page stays fast on every slider move.
-tab_open = st.session_state.get("explain_tab", TABS[0])
-view = explain_view(state, shift=st.session_state.get("shift", 1000.0) if tab_open == TABS[1] else None)
+view = explain_view(state, shift=es.shift_if_open("explain_tab", TABS[1], "shift", default=1000.0))
 with headline_box:
     live.headline(view)
 with table_box:

@@ -227,6 +227,13 @@ def show_notices(box, state: ExplainState, name_messages: list[str]) -> None:
             st.warning(m)
 
 
+def shift_if_open(tabs_key: str, tab: str, shift_key: str, default: float) -> float | None:
+    """The overflow tab's c when that tab is the open one (its number box is drawn later in
+    the run, so its value is read from the session), else None: nothing to compute."""
+    ss = st.session_state
+    return float(ss.get(shift_key, default)) if ss.get(tabs_key) == tab else None
+
+
 def last_descent(state: ExplainState) -> Descent | None:
     """The last "take N steps", while the page still shows where it ended."""
     d = st.session_state.get(DESCENT)
