@@ -42,21 +42,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 50.0
 
 
-@contextlib.contextmanager
 def shared_script_cache(enabled: bool):
-    """Keep compiled page bytecode across AppTest runs, as a real server does."""
-    from streamlit.runtime.scriptrunner import script_cache
+    """harness.apptest.shared_script_cache, or nothing (to time a cold page too)."""
+    from harness.apptest import shared_script_cache as shared
 
-    if not enabled:
-        yield
-        return
-    shared = script_cache.ScriptCache()
-    original = script_cache.ScriptCache.get_bytecode
-    script_cache.ScriptCache.get_bytecode = lambda self, path: original(shared, path)
-    try:
-        yield
-    finally:
-        script_cache.ScriptCache.get_bytecode = original
+    return shared() if enabled else contextlib.nullcontext()
 
 
 def open_explain(n_classes: int):
