@@ -112,3 +112,12 @@ def tex_text(name: str) -> str:
 def percent(p: float, decimals: int = 1) -> str:
     """0.6027 -> '60.3%': every percentage on a page with the same number of decimals."""
     return f"{100 * float(p):.{decimals}f}%"
+
+
+def finite_number(text: str) -> float | None:
+    """A number typed or read from a link, if it is one and finite ('nan', '1e999': None)."""
+    try:
+        x = float(str(text).strip())
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
-from core.text import clean_name, md, name_key
+from core.text import clean_name, finite_number, md, name_key
 
 PARAMS = ("classes", "scores", "target", "base", "temperature")
 
@@ -92,14 +92,6 @@ def _clamp(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
 
-def _parse_float(text: str) -> float | None:
-    try:
-        x = float(text.strip())
-    except ValueError:
-        return None
-    return x if math.isfinite(x) else None
-
-
 def unique_names(names: list[str]) -> tuple[list[str], list[str]]:
     """Names as the page keeps them: cleaned (core.text.clean_name: NFC, no invisible or
     bidi characters), empty ones become 'class N', long ones are cut, and a name that
@@ -159,7 +151,7 @@ def _decode_scores(text: str | None, errors: list[str]) -> list[float] | None:
         parts = parts[:MAX_CLASSES]
     scores = []
     for i, part in enumerate(parts):
-        x = _parse_float(part)
+        x = finite_number(part)
         if x is None:
             errors.append(
                 f"Score {i + 1} in the link ('{md(part[:20])}') is not a finite number; it was set to 0."
@@ -223,7 +215,7 @@ def _decode_base(text: str | None, errors: list[str]) -> str:
 def _decode_temperature(text: str | None, errors: list[str]) -> float:
     if text is None:
         return 1.0
-    t = _parse_float(text)
+    t = finite_number(text)
     if t is None or t <= 0:
         errors.append(f"Temperature '{md(text[:20])}' in the link is not a positive number; 1 was used.")
         return 1.0

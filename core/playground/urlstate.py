@@ -27,7 +27,6 @@ bounded before it is parsed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -44,7 +43,7 @@ from core.playground.data import (
     make_points,
 )
 from core.playground.model import LOSS_LABELS, WEIGHT_LIMIT, initial_model
-from core.text import md, number
+from core.text import finite_number, md, number
 
 PARAMS = ("data", "k", "n", "seed", "points", "W", "b", "loss", "lambda", "lr", "T", "steps", "shade")
 SEED_MAX = 999_999
@@ -137,16 +136,8 @@ def _single(params: Mapping[str, str | list[str]], name: str, errors: list[str])
     return value.strip()
 
 
-def _float(text: str) -> float | None:
-    try:
-        x = float(text.strip())
-    except ValueError:
-        return None
-    return x if math.isfinite(x) else None
-
-
 def _int(text: str) -> int | None:
-    x = _float(text)
+    x = finite_number(text)
     return int(x) if x is not None and x == int(x) else None
 
 
@@ -157,7 +148,7 @@ def _in_range(name: str, text: str | None, lo, hi, default, errors: list[str], *
     def shown(v) -> str:
         return str(v) if integer else number(v).rstrip("0").rstrip(".")
 
-    x = _int(text) if integer else _float(text)
+    x = _int(text) if integer else finite_number(text)
     if x is None:
         kind = "whole number" if integer else "number"
         errors.append(f"The link's {name} ('{md(text[:20])}') is not a {kind}; it is {shown(default)}.")
@@ -181,7 +172,7 @@ def _decode_points(text: str | None, k: int, errors: list[str]) -> tuple[Point, 
     points, bad, outside = [], 0, 0
     for item in items:
         parts = item.split(",")
-        x1, x2 = (_float(p) for p in parts[:2]) if len(parts) == 3 else (None, None)
+        x1, x2 = (finite_number(p) for p in parts[:2]) if len(parts) == 3 else (None, None)
         cls = _int(parts[2]) if len(parts) == 3 else None
         if x1 is None or x2 is None or cls is None or not 0 <= cls < k:
             bad += 1
@@ -215,7 +206,7 @@ def _decode_model(W_text: str | None, b_text: str | None, seed: int, k: int, err
                 f"The link's W has {len(rows)} rows for {k} classes; missing rows are random, extra ones dropped."
             )
         for i, row in enumerate(rows[:k]):
-            values = [_float(v) for v in row.split(",")]
+            values = [finite_number(v) for v in row.split(",")]
             if len(values) != 2 or None in values:
                 errors.append(
                     f"Row {i + 1} of the link's W ('{md(row[:30])}') is not two numbers; it is random."
@@ -229,7 +220,7 @@ def _decode_model(W_text: str | None, b_text: str | None, seed: int, k: int, err
                 f"The link's b has {len(parts)} numbers for {k} classes; missing ones are random, extra ones dropped."
             )
         for i, part in enumerate(parts[:k]):
-            x = _float(part)
+            x = finite_number(part)
             if x is None:
                 errors.append(f"Bias {i + 1} in the link ('{md(part[:20])}') is not a number; it is random.")
                 continue

@@ -8,6 +8,14 @@ import pytest
 from core.charts import train as charts
 from core.charts.figure import validated
 
+CURVES = SimpleNamespace(
+    epoch=np.arange(1, 4),
+    train_loss=[0.9, 0.7, 0.6],
+    test_loss=[1.0, 0.8, 0.75],
+    train_acc=[0.6, 0.7, 0.72],
+    test_acc=[0.55, 0.6, 0.62],
+)
+
 
 def _colour(scale, z, zmax):
     """The colour plotly draws for value z: the scale's stop at or just below z / zmax."""
@@ -50,13 +58,7 @@ def test_confusion_colours_run_darker_for_more_images():
 
 
 def test_learning_curve_figures_show_train_and_test_per_metric():
-    curves = SimpleNamespace(
-        epoch=np.arange(1, 4),
-        train_loss=[0.9, 0.7, 0.6],
-        test_loss=[1.0, 0.8, 0.75],
-        train_acc=[0.6, 0.7, 0.72],
-        test_acc=[0.55, 0.6, 0.62],
-    )
+    curves = CURVES
     loss = validated(charts.learning_curve_figure(curves, "loss", loss_name="hinge loss"))
     acc = validated(charts.learning_curve_figure(curves, "accuracy"))
     assert {t.name: list(t.y) for t in loss.data} == {"train": [0.9, 0.7, 0.6], "test": [1.0, 0.8, 0.75]}
@@ -93,13 +95,7 @@ def test_accuracy_comparison_labels_percentages():
 
 def test_unvalidated_figures_are_still_valid_plotly():
     """The figures skip plotly's validation for speed: each must still pass it."""
-    curves = SimpleNamespace(
-        epoch=np.arange(1, 4),
-        train_loss=[0.9, 0.7, 0.6],
-        test_loss=[1.0, 0.8, 0.75],
-        train_acc=[0.6, 0.7, 0.72],
-        test_acc=[0.55, 0.6, 0.62],
-    )
+    curves = CURVES
     for fig in (
         charts.confusion_figure(np.array([[5, 1], [2, 4]]), ["cat", "dog"]),
         charts.learning_curve_figure(curves, "loss"),
