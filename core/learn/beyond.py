@@ -71,26 +71,37 @@ VARIANTS: tuple[tuple[str, str, Callable[[TrainConfig], object], Callable[[np.nd
 )
 
 
+def fit_variant(variant, X, y, train_idx, test_idx, config: TrainConfig) -> Variant:
+    """One of VARIANTS fitted on one split and timed. The raw-feature models see X as the
+    post's model was trained on it (float32 from the cache: the post's recipe here is the
+    reported model to the last digit); a feature map works in float64."""
+    name, what, make, transform = variant
+    t0 = time.perf_counter()
+    Z = X if transform is None else transform(np.asarray(X, dtype=np.float64))
+    clf = make(config).fit(Z[train_idx], y[train_idx])
+    acc = float(accuracy_score(y[test_idx], clf.predict(Z[test_idx])))
+    return Variant(name, what, acc, time.perf_counter() - t0)
+
+
 def beyond_the_post(X, result: TrainResult) -> list[Variant]:
     """Every variant on the result's own features and split, each timed."""
-    X = np.asarray(X, dtype=np.float64)  # (n, d)
-    y, tr, te = result.y, result.train_idx, result.test_idx
-    out = []
-    for name, what, make, transform in VARIANTS:
-        t0 = time.perf_counter()
-        Z = X if transform is None else transform(X)
-        clf = make(result.config).fit(Z[tr], y[tr])
-        acc = float(accuracy_score(y[te], clf.predict(Z[te])))
-        out.append(Variant(name, what, acc, time.perf_counter() - t0))
-    return out
+    X = np.asarray(X)  # (n, d)
+    return [fit_variant(v, X, result.y, result.train_idx, result.test_idx, result.config) for v in VARIANTS]
 
 
-def compare_folder(root, result: TrainResult, *, cache_dir=None, within=None) -> list[Variant]:
-    """beyond_the_post on the very images `result` was trained on (from the disk cache)."""
+def run_features(root, result: TrainResult, *, cache_dir=None, within=None) -> np.ndarray:
+    """The features `result` was trained on, again, from the disk cache: (n, d), rows as
+    result.y. For work in the worker process that needs them: no feature matrix crosses
+    between the processes."""
     from core.data.dataset import load_dataset
     from core.learn.features import dataset_features
 
     feats = dataset_features(load_dataset(root, within=within), result.config, cache_dir=cache_dir)
     if feats.paths != result.paths:
         raise TrainingError("the images in the folder changed after training; train again first")
-    return beyond_the_post(feats.X, result)
+    return feats.X
+
+
+def compare_folder(root, result: TrainResult, *, cache_dir=None, within=None) -> list[Variant]:
+    """beyond_the_post on the very images `result` was trained on (from the disk cache)."""
+    return beyond_the_post(run_features(root, result, cache_dir=cache_dir, within=within), result)

@@ -22,11 +22,12 @@ from datetime import datetime, timezone
 
 import numpy as np
 from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, hinge_loss, log_loss
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, hinge_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 
 from core.learn.config import LOSSES, MAX_CLASSES, TrainConfig, TrainingError
+from core.learn.insight import TestColours, sklearn_log_loss, test_colours
 from core.learn.model import SavedModel
 
 
@@ -51,6 +52,7 @@ class TrainResult:
     model: SavedModel
     notes: tuple[str, ...] = ()  # what the user should know about this run (split changes...)
     seconds: float = 0.0  # fit + evaluation time
+    scores_test: np.ndarray | None = None  # (n_test, K) model.class_scores: what Explain is handed
 
     @property
     def n_train(self) -> int:
@@ -93,6 +95,7 @@ class TrainRun:
     seconds: float = 0.0  # the whole call
     from_memory: bool = False  # the same files and settings as a run this process remembers
     synthetic: bool = False  # the app's synthetic demo set, never the real experiment
+    colours: TestColours | None = None  # per colour bin, the test images with most of it
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -228,6 +231,7 @@ def _fit(X, y, classes, split, config: TrainConfig, paths, dataset_name: str) ->
         model=model,
         notes=tuple(_describe_notes(raw_notes, classes)),
         seconds=time.perf_counter() - t0,
+        scores_test=model.class_scores(X[te]) if len(te) else np.zeros((0, k)),
     )
 
 
@@ -252,8 +256,8 @@ def learning_curves(X, result: TrainResult, progress=None) -> LearningCurves:
         pred_te = clf.predict(X[te])
         out["train_acc"].append(float(accuracy_score(y[tr], clf.predict(X[tr]))))
         out["test_acc"].append(float(accuracy_score(y[te], pred_te)) if len(te) else float("nan"))
-        out["train_loss"].append(_loss(clf, X[tr], y[tr], k, cfg.loss))
-        out["test_loss"].append(_loss(clf, X[te], y[te], k, cfg.loss))
+        out["train_loss"].append(loss_of(clf, X[tr], y[tr], k, cfg.loss))
+        out["test_loss"].append(loss_of(clf, X[te], y[te], k, cfg.loss))
         out["coef"].append(clf.coef_.copy())
         out["intercept"].append(np.ravel(clf.intercept_).copy())
         out["pred"].append(pred_te)
@@ -269,11 +273,11 @@ def learning_curves(X, result: TrainResult, progress=None) -> LearningCurves:
     )
 
 
-def _loss(clf, X, y, k, loss) -> float:
+def loss_of(clf, X, y, k, loss) -> float:
     if len(y) == 0:
         return float("nan")
     if loss == "log_loss":
-        return float(log_loss(y, clf.predict_proba(X), labels=range(k)))
+        return sklearn_log_loss(y, clf.predict_proba(X), k)
     return float(hinge_loss(y, clf.decision_function(X), labels=range(k)))
 
 
@@ -317,6 +321,7 @@ def train_arrays(
     if with_hinge and config.loss != "hinge":
         hinge = _fit(X, y, classes, split, replace(config, loss="hinge"), paths, dataset_name)
     curves = learning_curves(X, post, progress) if with_curves else None
+    colours = test_colours(X[post.test_idx]) if with_curves else None  # the page's, like the curves
     return TrainRun(
         dataset=dataset_name,
         config=config,
@@ -325,6 +330,7 @@ def train_arrays(
         curves=curves,
         skipped=tuple(skipped),
         seconds=time.perf_counter() - t0,
+        colours=colours,
     )
 
 
