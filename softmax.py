@@ -19,7 +19,8 @@ import numpy as np
 from core.dataset import DatasetError, load_dataset
 from core.features import extract_features
 from core.learn.config import TrainConfig, TrainingError
-from core.learn.train import train_arrays
+from core.learn.seeds import SOFTMAX, SVM, VARIANTS, seed_spread
+from core.learn.train import check_labels, train_arrays
 
 MIN_IMAGES = 8  # fewer than this and a 75/25 split leaves nothing to learn or test
 
@@ -61,6 +62,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=None,
         help="seed for picking the 5 sample images (default: different each run)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then train both losses on N splits (split seed 42 + k, SGD seed unchanged) and print "
+        "each accuracy, their mean and standard deviation: how much one split's number moves",
     )
     return p.parse_args(argv)
 
@@ -147,6 +156,25 @@ def _sample_line(result, hist, actual: str, loss: str) -> str:
     return ", ".join(parts) + f", actual={actual}"
 
 
+def print_seeds(data, labels, n: int, out=None, bins=(8, 8, 8), fast=True) -> None:
+    """Both losses on n splits: each split's accuracy, then the mean and standard deviation."""
+    out = out or sys.stdout
+    print(f"[INFO] training both classifiers on {n} splits...", file=sys.stderr)
+    config = TrainConfig(bins=tuple(bins), fast=fast)
+    spread = seed_spread(data, check_labels(labels)[1], config, n, variants=VARIANTS[:2])
+    softmax, svm = spread.of(SOFTMAX), spread.of(SVM)
+    print(
+        f"\naccuracy on {n} splits (split seed 42 + k, SGD seed {config.sgd_seed}, "
+        f"{spread.n_test} test images each):",
+        file=out,
+    )
+    print(f"{'split seed':>10}  {'softmax':>8}  {'linear SVM':>10}", file=out)
+    for seed, a, b in zip(spread.seeds, softmax.values, svm.values):
+        print(f"{seed:>10}  {100 * a:7.2f}%  {100 * b:9.2f}%", file=out)
+    print(f"{'mean':>10}  {100 * softmax.mean:7.2f}%  {100 * svm.mean:9.2f}%", file=out)
+    print(f"{'std':>10}  {100 * softmax.sd:7.2f}   {100 * svm.sd:9.2f}   (points, n - 1)", file=out)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -156,6 +184,8 @@ def main(argv=None) -> int:
         if len(set(labels)) < 2:
             raise DatasetError(f"the readable images are all of one class ('{labels[0]}')")
         train_and_report(data, labels, args.loss, args.seed, bins=args.bins, fast=not args.exact)
+        if args.seeds > 0:
+            print_seeds(data, labels, args.seeds, bins=args.bins, fast=not args.exact)
     except (DatasetError, ValueError, OSError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         print(f"softmax.py: error: {first_line}", file=sys.stderr)
