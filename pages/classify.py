@@ -9,9 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts.histogram import hue_saturation_figure, probability_figure, top_bins_figure
+from core.charts.insight import waterfall_figure
 from core.data.demo import make_demo_dataset
 from core.data.library import list_datasets, preferred_dataset
 from core.learn import classify as cl
+from core.learn import insight
 from core.learn.config import TrainConfig
 from core.text import md, number, percent
 from ui import classify_state, training
@@ -166,6 +168,7 @@ def show_why(choice: Choice, r: cl.ImageResult, figs: dict, i: int) -> None:
     st.markdown(
         f"Cross-entropy loss if the image is a **{md(true_class)}**: −ln p = **{number(loss)}** (softmax of the scores)."
     )
+    show_terms(model, r, figs, i)
     if st.button("Open these scores on the Explain page", key=f"explain_{i}", icon=":material/calculate:"):
         hand_off(
             model.classes,
@@ -175,6 +178,26 @@ def show_why(choice: Choice, r: cl.ImageResult, figs: dict, i: int) -> None:
             back_page="pages/classify.py",
             back_label=f"Back to {r.name} on the Classify page",
         )
+
+
+def show_terms(model, r: cl.ImageResult, figs: dict, i: int) -> None:
+    """Where a score comes from: s = sum_j W_j x_j + b, its largest terms first."""
+    st.markdown(
+        "**Where the score comes from**: each colour bin's feature x_j (its share of the pixels) times its weight W_j, plus b."
+    )
+    rows = insight.weight_rows(model.classes)
+    row = 0
+    if len(rows) > 1:
+        row = st.selectbox(
+            "The score of",
+            range(len(rows)),
+            index=model.classes.index(r.predicted),
+            format_func=lambda k: model.classes[k],
+            key=f"terms_class_{i}",
+        )
+    terms = insight.score_terms(model, r.hist, row)
+    chart(figure(figs, ("terms", row), lambda: waterfall_figure(terms, model.bins)), f"terms_{i}")
+    st.caption(insight.terms_sentence(terms, model.classes))
 
 
 def show_table_of_all(model, results, threshold: float) -> None:

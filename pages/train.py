@@ -17,7 +17,7 @@ from core.learn import evaluate, workers
 from core.learn.beyond import compare_folder
 from core.learn.config import ALPHAS, BIN_CHOICES, EPOCHS, POST_ACCURACY, TrainConfig
 from core.text import html, md, percent
-from ui import training
+from ui import insight, training
 from ui.charts import chart
 from ui.datasets import pick_dataset
 from ui.router import ensure_router
@@ -82,7 +82,14 @@ def show(kept: training.KeptRun) -> None:
     headline(kept)
     reports(run)
     learning_curves(run)
-    confusion(post)
+    st.subheader("What the model learned, epoch by epoch")
+    view = insight.replay(run)
+    matrix, colours = st.tabs(["Confusion matrix", "Weights as colours"], key="learned_tabs")
+    with matrix:
+        confusion(post, view)
+    with colours:
+        insight.weights(run, view)
+    insight.losses(run)
     gaps(post)
     if len(post.classes) == 2:
         mean_p, observed, counts = evaluate.reliability(post)
@@ -90,7 +97,14 @@ def show(kept: training.KeptRun) -> None:
         st.caption(
             "On the diagonal, a predicted 70% is right 70% of the time. Few test images make each point noisy."
         )
-    beyond(run)
+    st.subheader("How sure are these numbers?")
+    splits, alpha, variants = st.tabs(["Other splits", "Regularisation", "Beyond the post"], key="sure_tabs")
+    with splits:
+        insight.seeds(run)
+    with alpha:
+        insight.regularisation(run)
+    with variants:
+        beyond(run)
     download(kept)
 
 
@@ -157,10 +171,11 @@ def learning_curves(run) -> None:
     )
 
 
-def confusion(post) -> None:
+def confusion(post, view) -> None:
+    """The confusion matrix of the model after the replayed epoch (the reported one by default)."""
     left, right = st.columns([2, 3])
     event = chart(
-        charts.confusion_figure(post.confusion, post.classes),
+        charts.confusion_figure(view.confusion, post.classes),
         "confusion",
         left,
         on_select="rerun",
@@ -172,7 +187,7 @@ def confusion(post) -> None:
         a, p = st.columns(2)
         actual = a.selectbox("Actual", post.classes, key="cm_actual")
         predicted = p.selectbox("Predicted", post.classes, key="cm_predicted")
-        rows = evaluate.cell_rows(post, actual, predicted)
+        rows = evaluate.cell_rows(post, actual, predicted, view.pred_test)
         more = " (showing 24)." if len(rows) > 24 else "."
         st.caption(f"{len(rows)} test images are {md(actual)} and predicted {md(predicted)}{more}")
         thumbnails(post, rows[:24])
@@ -198,7 +213,7 @@ def thumbnails(post, rows) -> None:
     shown = [(file_thumbnail(post.paths[r], within=paths.data_dir()), Path(post.paths[r]).name) for r in rows]
     shown = [(img, name) for img, name in shown if img is not None]
     if shown:
-        st.image([img for img, _ in shown], caption=[name for _, name in shown], width=96)
+        st.image([img for img, _ in shown], caption=[md(name) for _, name in shown], width=96)
     elif len(rows):
         st.caption("The images cannot be read any more (removed or changed on disk).")
 
@@ -250,7 +265,6 @@ def gap_frame(samples, classes) -> pd.DataFrame:
 
 
 def beyond(run) -> None:
-    st.subheader("Beyond the post")
     k = len(run.classes)
     st.caption(
         "The same features and split with better-founded models: LogisticRegression is one softmax "
