@@ -121,3 +121,9 @@ def finite_number(text: str) -> float | None:
     except ValueError:
         return None
     return x if math.isfinite(x) else None
+
+
+def code(text: object) -> str:
+    """An operator's setting (a folder, a URL) as Markdown code: shown letter for letter,
+    never made a link; a backtick in it cannot end the code span."""
+    return "`" + " ".join(str(text).split()).replace("`", "'") + "`"

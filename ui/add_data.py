@@ -23,7 +23,7 @@ from core.data.download import (
     petimages_url,
 )
 from core.data.library import import_zip
-from core.text import md
+from core.text import code, md
 
 UPLOAD_KEY = "dataset_zip"
 _PENDING = "_dataset_pending"  # a dataset just added: select it on the next run
@@ -52,7 +52,7 @@ def _download_tab(root: Path) -> None:
     st.caption(
         "Microsoft's copy of the Kaggle Cats and Dogs photos (25,000 JPEGs in "
         "PetImages/Cat and PetImages/Dog; the empty and non-image files it ships are "
-        f"skipped and counted). From {md(petimages_url())} (SOFTMAX\\_PETIMAGES\\_URL)."
+        f"skipped and counted). From {code(petimages_url())} (SOFTMAX\\_PETIMAGES\\_URL)."
     )
     done = partial_bytes(root)
     if done and not there:

@@ -15,7 +15,7 @@ import streamlit as st
 from core import paths
 from core.data.demo import make_demo_dataset
 from core.data.library import DatasetInfo, list_datasets, preferred_dataset
-from core.text import md
+from core.text import code, md
 from ui import add_data
 
 KEY = "dataset"
@@ -75,7 +75,7 @@ def _caption(root: Path, problems: list[str]) -> None:
         if os.environ.get("SOFTMAX_DATA_DIR")
         else "the default ./data; set SOFTMAX\\_DATA\\_DIR to use another folder"
     )
-    st.caption(f"Data folder: {md(root)} ({where}). Each folder inside it is a dataset.")
+    st.caption(f"Data folder: {code(root)} ({where}). Each folder inside it is a dataset.")
     if problems:
         lines = "\n".join(f"- {md(p)}" for p in problems)
         st.warning(f"Folders in the data folder that are not usable datasets:\n{lines}")

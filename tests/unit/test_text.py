@@ -83,3 +83,8 @@ def test_markdown_text_makes_no_link(address):
     assert text.md("Saved: pets 1:2") == r"Saved\: pets 1\:2"  # other text as it was
     shown = re.sub(r"\\(.)", r"\1", out).replace("\u2060", "")  # what the reader sees
     assert shown == f"see {address} now"
+
+
+def test_an_operators_setting_is_shown_as_code_letter_for_letter():
+    assert text.code("http://mirror.example/pets.zip") == "`http://mirror.example/pets.zip`"
+    assert text.code("/data/with`tick") == "`/data/with'tick`"  # a backtick cannot end the span
