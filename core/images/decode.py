@@ -42,24 +42,32 @@ def _as_bytes(data) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
+# Fast features: a JPEG is decoded at 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling: the
+# Huffman decoding is the same, the inverse DCT, upsampling, colour conversion and the
+# histogram get 4x, 16x, 64x fewer pixels), the most it can be while at least this many
+# pixels are left for the 512-bin histogram. A Kaggle photo (about 440 x 375) decodes at
+# 1/4; accuracy of every model within noise of exact features (bench/bench_features.py).
+FAST_MIN_PIXELS = 8_000
+
+
 def _reduction(header: tuple[str, int, int], fast: bool, longest: int | None) -> int:
     """JPEGs decode at 1/2, 1/4 or 1/8 size for a fraction of the work (libjpeg's DCT scaling)."""
     if header[0] != "jpeg":
         return 1
-    factor = 2 if fast else 1
+    factor = 1
+    w, h = header[1], header[2]
+    if fast:
+        factor = max([2, *(f for f in (4, 8) if (w // f) * (h // f) >= FAST_MIN_PIXELS)])
     if longest:
-        side = max(header[1], header[2])
+        side = max(w, h)
         factor = max([factor, *(f for f in (2, 4, 8) if side // f >= longest)])
     return factor
 
 
-def decode_image(data, fast: bool = False, longest: int | None = None) -> np.ndarray:
-    """Bytes, an uploaded file, a path or a FileRef -> (h, w, 3) uint8 BGR, or ImageError.
-
-    fast=True decodes JPEGs at half size; longest=n decodes a JPEG at 1/2, 1/4 or 1/8 size
-    when its longest side stays at least n (thumbnails).
-    """
-    data = _as_bytes(data)
+def gate(data) -> tuple[str, int, int]:
+    """The decode gate: what the bytes are and how large the image says it is, checked
+    against the pixel limit before any decoder sees them; (format, width, height) or
+    ImageError. data: bytes or a bytes-like view (a reused read buffer)."""
     if len(data) == 0:
         raise ImageError("empty file")
     kind = sniff(data)
@@ -71,13 +79,30 @@ def decode_image(data, fast: bool = False, longest: int | None = None) -> np.nda
             f"refused: the {kind} header does not say how large the image is (corrupt or crafted)"
         )
     check_pixels(header[1], header[2])
+    return header
+
+
+def decode_image(data, fast: bool = False, longest: int | None = None, orient: bool = True) -> np.ndarray:
+    """Bytes, an uploaded file, a path or a FileRef -> (h, w, 3) uint8 BGR, or ImageError.
+
+    fast=True decodes JPEGs at half size; longest=n decodes a JPEG at 1/2, 1/4 or 1/8 size
+    when its longest side stays at least n (thumbnails). orient=False skips the EXIF
+    orientation (a rotation only moves pixels: a colour histogram is the same without it,
+    and the EXIF block is not parsed).
+    """
+    data = _as_bytes(data)
+    header = gate(data)
     flag = _REDUCED[_reduction(header, fast, longest)]
+    if not orient:
+        flag |= cv2.IMREAD_IGNORE_ORIENTATION
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
     except cv2.error:
         image = None
     if image is None or image.size == 0:
         raise ImageError("not an image (or corrupt)")
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image  # what IMREAD_COLOR gives for every format: nothing to convert
     return as_bgr8(image)
 
 

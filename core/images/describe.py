@@ -21,16 +21,28 @@ def check_bins(bins) -> tuple[int, int, int]:
     return bins
 
 
+_CHANNELS = [0, 1, 2]
+_RANGES = [0, 180, 0, 256, 0, 256]  # OpenCV's 8-bit hue is 0-179; saturation and value 0-255
+
+
 def color_histogram(image_bgr: np.ndarray, bins=DEFAULT_BINS) -> np.ndarray:
     """The post's extract_color_histogram: (prod(bins),) float32."""
     image = as_bgr8(image_bgr)
-    bins = check_bins(bins)
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256])
+    return _histogram(cv2.cvtColor(image, cv2.COLOR_BGR2HSV), check_bins(bins))
+
+
+def _histogram(hsv: np.ndarray, bins: tuple[int, int, int]) -> np.ndarray:
+    hist = cv2.calcHist([hsv], _CHANNELS, None, list(bins), _RANGES)
     cv2.normalize(hist, hist)  # default: L2 norm, as the post (OpenCV 3+ branch)
-    return hist.flatten()
+    return hist.reshape(-1)
 
 
 def describe(data_or_path, bins=DEFAULT_BINS, fast: bool = False) -> np.ndarray:
-    """The post's feature of one image given as bytes, a path or a FileRef."""
-    return color_histogram(decode_image(data_or_path, fast=fast), bins)
+    """The post's feature of one image given as bytes, a path or a FileRef.
+
+    The same numbers as color_histogram(decode_image(...)), with less work: no EXIF
+    orientation (rotating moves pixels, it does not change their histogram) and the HSV
+    conversion done in place in the freshly decoded image."""
+    bins = check_bins(bins)
+    image = decode_image(data_or_path, fast=fast, orient=False)  # our own array: free to overwrite
+    return _histogram(cv2.cvtColor(image, cv2.COLOR_BGR2HSV, dst=image), bins)

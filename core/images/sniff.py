@@ -30,10 +30,13 @@ _SOS, _EOI = 0xDA, 0xD9
 
 
 def sniff(data: bytes) -> str | None:
-    """'JPEG', 'PNG', 'BMP', 'WEBP', 'GIF', 'TIFF', or None for anything else."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+    """'JPEG', 'PNG', 'BMP', 'WEBP', 'GIF', 'TIFF', or None for anything else.
+
+    data: bytes or any bytes-like object (a memoryview of a reused read buffer)."""
+    head = bytes(data[:12])
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
-    return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
 
 
 def readable(data: bytes) -> bool:

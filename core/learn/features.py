@@ -40,6 +40,9 @@ MIN_PARALLEL = 16
 # no copies of the rows between processes. "loky" isolates a crashing decoder in a worker.
 # bench/bench_features.py --threads times both.
 BACKEND = "threading"
+# The operator's setting for the app: a Dask distributed scheduler to describe images on
+# (tcp://host:8786); see deploy/README.md.
+DASK_ENV = "SOFTMAX_DASK_SCHEDULER"
 
 Progress = Callable[[int, int], None]
 
@@ -61,18 +64,21 @@ class Features:
 
 
 def _describe_batch(start: int, refs: list[FileRef], bins, fast: bool, in_worker: bool):
-    """Describe files; returns (start, [row or reason])."""
+    """Describe files; returns (start, rows, reasons): rows (len(refs), prod(bins)) float32,
+    reasons {position in refs: why that file has no row}. One array per batch, not one
+    object per image: that is what crosses back from a worker process or a cluster."""
     if in_worker:
         cv2.setNumThreads(1)  # the pool is the parallelism; avoid oversubscription
-    out: list[np.ndarray | str] = []
-    for ref in refs:
+    rows = np.zeros((len(refs), int(np.prod(bins))), np.float32)
+    reasons: dict[int, str] = {}
+    for j, ref in enumerate(refs):
         try:
-            out.append(describe(ref, bins, fast))
+            rows[j] = describe(ref, bins, fast)
         except ImageError as err:
-            out.append(str(err))
+            reasons[j] = str(err)
         except (MemoryError, cv2.error, OSError, ValueError) as err:
-            out.append(f"could not be described ({type(err).__name__}: {err})")
-    return start, out
+            reasons[j] = f"could not be described ({type(err).__name__}: {err})"
+    return start, rows, reasons
 
 
 def extract_features(
@@ -83,6 +89,7 @@ def extract_features(
     workers: int | None = None,
     progress: Progress | None = None,
     refs: Sequence[FileRef] | None = None,
+    scheduler: str | None = None,
 ) -> Features:
     """Describe every image, in parallel, reusing the disk cache; never fails on one file.
 
@@ -91,23 +98,28 @@ def extract_features(
     this process as work completes. Rows of X follow the order of the paths that decoded.
     refs: what a listing found at each path (core.data.dataset.Dataset.refs): then no file
     is looked up again, and each is read only if it is still that file.
+    scheduler: a Dask distributed scheduler's address (tcp://host:8786): the images are
+    described on that cluster's workers through joblib's dask backend (core.learn.cluster);
+    None: SOFTMAX_DASK_SCHEDULER if set, else this machine. The cache stays here.
     """
     paths = [os.fspath(p) for p in paths]
     bins = check_bins(bins)
     total = len(paths)
-    results: list[np.ndarray | str | None] = [None] * total
-    refs = _refs(paths, refs, results)
-    cache, cached = _lookup(refs, bins, fast, cache_dir, results)
-    todo = [i for i, r in enumerate(results) if r is None]
+    X = np.zeros((total, int(np.prod(bins))), np.float32)  # (total, d): rows filled as found
+    reasons: dict[int, str] = {}  # index -> why that image has no row
+    refs = _refs(paths, refs, reasons)
+    cache, todo = _lookup(refs, bins, fast, cache_dir, X, reasons)
+    cached = total - len(todo) - sum(1 for r in refs if r is None)
     done = total - len(todo)
     _report(progress, done, total)
     last_flush = time.monotonic()
     try:
-        for idx, rows in _run(refs, todo, bins, fast, workers):
-            for i, row in zip(idx, rows):
-                results[i] = row
-                if cache is not None:
-                    cache.put(refs[i].cache_key, row)
+        for idx, rows, bad in _run(refs, todo, bins, fast, workers, _scheduler(scheduler)):
+            X[idx] = rows
+            for j, why in bad.items():
+                reasons[idx[j]] = why
+            if cache is not None:
+                cache.put_many([refs[i].cache_key for i in idx], rows, {j: why for j, why in bad.items()})
             done += len(idx)
             last_flush = _maybe_flush(cache, last_flush)
             _report(progress, done, total)
@@ -120,11 +132,11 @@ def extract_features(
         if cache is not None:
             cache.flush()  # also on Stop or Ctrl-C: the work done so far is kept
     if cache is not None and todo:
-        cache.compact()
-    return _assemble(paths, results, bins, cached, cache)
+        cache.compact(current={ref.cache_key for ref in refs if ref is not None})
+    return _assemble(paths, X, reasons, cached, cache)
 
 
-def _refs(paths: list[str], refs, results) -> list[FileRef | None]:
+def _refs(paths: list[str], refs, reasons: dict[int, str]) -> list[FileRef | None]:
     """Each path's FileRef: as listed, or looked up now (None, with a reason, if it cannot be)."""
     if refs is not None:
         if len(refs) != len(paths):
@@ -136,25 +148,23 @@ def _refs(paths: list[str], refs, results) -> list[FileRef | None]:
             out.append(stat_ref(path))
         except FileNotFoundError:
             out.append(None)
-            results[i] = "file not found"
+            reasons[i] = "file not found"
         except OSError as err:
             out.append(None)
-            results[i] = f"cannot read file ({err.strerror or err})"
+            reasons[i] = f"cannot read file ({err.strerror or err})"
     return out
 
 
-def _lookup(refs, bins, fast, cache_dir, results) -> tuple[FeatureCache | None, int]:
-    """Fill results from the cache; returns (the cache or None, how many hits)."""
+def _lookup(refs, bins, fast, cache_dir, X, reasons) -> tuple[FeatureCache | None, list[int]]:
+    """Fill X and reasons from the cache; returns (the cache or None, indices still to describe)."""
     if cache_dir is False:
-        return None, 0
+        return None, [i for i, ref in enumerate(refs) if ref is not None]
     root = app_paths.cache_dir() if cache_dir is None else Path(cache_dir)
     cache = FeatureCache(root, bins, fast).load()
-    hits = 0
-    for i, ref in enumerate(refs):
-        if ref is not None and results[i] is None:
-            results[i] = cache.get(ref.cache_key)
-            hits += results[i] is not None
-    return cache, hits
+    live = [i for i, ref in enumerate(refs) if ref is not None]
+    found, why = cache.gather([refs[i].cache_key for i in live], X, live)
+    reasons.update(why)
+    return cache, [i for i, hit in zip(live, found) if not hit]
 
 
 def _maybe_flush(cache: FeatureCache | None, last: float) -> float:
@@ -166,17 +176,28 @@ def _maybe_flush(cache: FeatureCache | None, last: float) -> float:
     return last
 
 
-def _run(refs, todo, bins, fast, workers):
-    """Yield (indices, rows-or-reasons) batch by batch, as they complete."""
+def _scheduler(scheduler: str | None) -> str | None:
+    if scheduler is None:
+        scheduler = os.environ.get(DASK_ENV, "").strip() or None
+    return scheduler
+
+
+def _run(refs, todo, bins, fast, workers, scheduler=None):
+    """Yield (indices, rows, reasons) batch by batch, as they complete."""
     if not todo:
+        return
+    if scheduler is not None:
+        from core.learn import cluster  # dask is imported only when a cluster is asked for
+
+        yield from cluster.describe(scheduler, refs, todo, bins, fast, _describe_batch)
         return
     n_workers = _n_workers(workers)
     size = _batch_size(len(todo), n_workers)
     batches = [todo[k : k + size] for k in range(0, len(todo), size)]
     if n_workers == 1 or len(todo) < MIN_PARALLEL:
         for batch in batches:
-            _, rows = _describe_batch(0, [refs[i] for i in batch], bins, fast, False)
-            yield batch, rows
+            _, rows, bad = _describe_batch(0, [refs[i] for i in batch], bins, fast, False)
+            yield batch, rows, bad
         return
     # Ordered results: joblib's unordered mode does not notice a dead worker (it can hang).
     parallel = Parallel(n_jobs=n_workers, backend=BACKEND, return_as="generator")
@@ -185,8 +206,8 @@ def _run(refs, todo, bins, fast, workers):
         delayed(_describe_batch)(k, [refs[i] for i in batch], bins, fast, in_worker)
         for k, batch in enumerate(batches)
     )
-    for k, rows in parallel(jobs):
-        yield batches[k], rows
+    for k, rows, bad in parallel(jobs):
+        yield batches[k], rows, bad
 
 
 def _n_workers(workers: int | None) -> int:
@@ -207,15 +228,17 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-def _assemble(paths, results, bins, cached, cache) -> Features:
-    dim = int(np.prod(bins))
-    ok = [i for i, r in enumerate(results) if not isinstance(r, str)]
-    X = np.empty((len(ok), dim), np.float32)  # (n_decoded, prod(bins))
-    for row, i in enumerate(ok):
-        X[row] = results[i]
-    skipped = [(paths[i], r) for i, r in enumerate(results) if isinstance(r, str)]
+def _assemble(paths, X, reasons, cached, cache) -> Features:
+    if reasons:
+        ok = np.ones(len(paths), bool)
+        ok[list(reasons)] = False
+        X = X[ok]  # (n_decoded, prod(bins))
+        kept = [p for p, good in zip(paths, ok) if good]
+    else:
+        kept = paths
+    skipped = [(paths[i], reasons[i]) for i in sorted(reasons)]
     notes = list(cache.notes) if cache is not None else []
-    return Features(X, [paths[i] for i in ok], skipped, cached, notes)
+    return Features(X, kept, skipped, cached, notes)
 
 
 # ---- a dataset folder ------------------------------------------------------------------
