@@ -21,7 +21,7 @@ from core.images import file_thumbnail
 from core.learn import insight, workers
 from core.learn.config import POST_ACCURACY
 from core.learn.regularisation import alpha_text, fit_sentence, sweep_folder
-from core.learn.seeds import SEED_CHOICES, SOFTMAX, SVM, claim_sentence, seeds_folder
+from core.learn.seeds import SEED_CHOICES, SOFTMAX, SVM, claim_sentence, seeds_folder, spread_sentence
 from core.text import md, number, percent
 from ui.charts import chart
 from ui.explain_state import hand_off
@@ -178,7 +178,12 @@ def losses(run) -> None:
     costly = insight.top_losses(post, found)
     st.markdown("**The costliest test images** (top losses: the most confident mistakes first)")
     captions = [
-        md(f"{i + 1}. {c.actual} → {c.predicted}, p {c.p_predicted:.2f} · loss {number(c.loss, 2)}")
+        md(
+            f"{i + 1}. {c.actual} → {c.predicted}"
+            if c.actual != c.predicted
+            else f"{i + 1}. {c.actual}, right"
+        )
+        + md(f", p {c.p_predicted:.2f} · loss {number(c.loss, 2)}")
         for i, c in enumerate(costly)
     ]
     _gallery(post, [c.row for c in costly], captions)
@@ -290,8 +295,8 @@ def seeds(run) -> None:
                 {
                     "model": m.name,
                     "mean": 100 * m.mean,
-                    "sd (points)": 100 * m.sd,
                     "95% interval": f"{percent(m.low)} to {percent(m.high)}",
+                    "sd (points)": 100 * m.sd,
                     "lowest": 100 * m.values.min(),
                     "highest": 100 * m.values.max(),
                 }
@@ -312,7 +317,11 @@ def seeds(run) -> None:
         ),
         "seeds_difference",
     )
-    st.markdown(md(claim_sentence(spread)))
+    st.markdown(md(spread_sentence(spread)))
+    claim = claim_sentence(spread)
+    if claim:
+        post = f"{percent(POST_ACCURACY['softmax'], 0)} vs {percent(POST_ACCURACY['svm'], 0)}"
+        st.info(f"**Is the post's {post} a difference or noise?** {md(claim)}")
     st.caption(
         f"{len(spread.seeds)} splits in {spread.seconds:.1f} s. The interval is Student's t over the "
         "splits; splits of one dataset share images, so read it as a guide, not a guarantee."

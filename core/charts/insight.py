@@ -66,14 +66,13 @@ def weights_figure(vector, bins, selected: int | None = None, epoch: str = "") -
     carries its bin index (customdata) so a click chooses it; `selected` is outlined."""
     weights = [*vector.positive, *vector.negative]
     swatches = [swatch(w.index, bins) for w in weights]
-    labels = [f"{i + 1}. {s.short}" for i, s in enumerate(swatches)]  # unique, in order
     values = [w.weight for w in weights]
     top = max((abs(v) for v in values), default=1.0) or 1.0
     bars = {
         "type": "bar",
         "orientation": "h",
         "x": values,
-        "y": labels,
+        "y": list(range(len(weights))),  # by position: two bins may share a short name
         "customdata": [w.index for w in weights],
         "marker": {
             "color": [s.css for s in swatches],
@@ -121,11 +120,17 @@ def weights_figure(vector, bins, selected: int | None = None, epoch: str = "") -
             "showlegend": False,
             "xaxis": {
                 "title": _title("weight W_j"),
-                "range": [-1.3 * top, 1.3 * top],
+                "range": [-1.55 * top, 1.55 * top],  # room for a bar's number beside it, on a phone too
                 "zeroline": True,
                 "zerolinecolor": "#333333",
             },
-            "yaxis": {"autorange": "reversed", "automargin": True, "type": "category"},
+            "yaxis": {
+                "autorange": "reversed",
+                "automargin": True,
+                "tickmode": "array",
+                "tickvals": list(range(len(weights))),
+                "ticktext": [s.short for s in swatches],
+            },
             "clickmode": "event+select",
         },
     )
@@ -210,9 +215,9 @@ def loss_distribution_figure(losses) -> go.Figure:
         {
             "barmode": "stack",
             "title": _title("Loss per test image: −ln p(true class)"),
-            "height": 340,
+            "height": 360,
             "margin": MARGIN,
-            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+            "legend": {"orientation": "h", "y": -0.28, "yanchor": "top", "x": 0},
             "xaxis": {"title": _title("−ln p(true class)"), "rangemode": "tozero"},
             "yaxis": {"title": _title("test images")},
             "shapes": [
@@ -396,7 +401,9 @@ def alpha_figure(sweep, metric: str = "accuracy") -> go.Figure:
         ]
         yaxis = {"title": _title("test log loss"), "rangemode": "tozero"}
         title = "Test log loss and the size of W against alpha"
-        extra = {"yaxis2": {"title": _title("|W|"), "type": "log", "overlaying": "y", "side": "right"}}
+        extra = {
+            "yaxis2": {"title": _title("|W|"), "rangemode": "tozero", "overlaying": "y", "side": "right"}
+        }
     return fast_figure(
         traces,
         {

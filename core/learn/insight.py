@@ -288,8 +288,9 @@ def loss_sentence(losses: Losses) -> str:
         f"{100 * losses.share_of_total(top):.0f}% of the total loss"
     )
     if wrong.any():
+        mistakes = "the 1 mistake carries" if wrong.sum() == 1 else f"the {int(wrong.sum())} mistakes carry"
         text += (
-            f"; the {int(wrong.sum())} mistakes carry {100 * losses.share_of_total(wrong):.0f}%. "
+            f"; {mistakes} {100 * losses.share_of_total(wrong):.0f}%. "
             "A confident mistake (p of the true class near 0) costs far more than a hesitant "
             "right answer: -ln 0.5 = 0.69, but -ln 0.05 = 3.0."
         )

@@ -50,6 +50,7 @@ class Spread:
     name: str
     what: str
     values: np.ndarray  # (S,) one per split seed
+    bounds: tuple[float, float] = (0.0, 1.0)  # what the number can be: an accuracy, 0 to 100%
 
     @property
     def mean(self) -> float:
@@ -62,10 +63,12 @@ class Spread:
 
     @property
     def interval(self) -> tuple[float, float]:
-        """95% interval of the mean (Student's t): where the average over all splits lies."""
+        """95% interval of the mean (Student's t): where the average over all splits lies,
+        within the bounds (a few wild splits must not promise an accuracy above 100%)."""
         n = len(self.values)
         half = t975(n - 1) * self.sd / math.sqrt(n) if n > 1 else math.nan
-        return self.mean - half, self.mean + half
+        lo, hi = self.bounds
+        return max(self.mean - half, lo), min(self.mean + half, hi)
 
     @property
     def low(self) -> float:
@@ -88,7 +91,7 @@ class SeedSpread:
 
     def difference(self, a: str = SOFTMAX, b: str = SVM) -> Spread:
         """Accuracy of a minus accuracy of b on the same split, split by split."""
-        return Spread(f"{a} - {b}", "paired difference", self.of(a).values - self.of(b).values)
+        return Spread(f"{a} - {b}", "paired difference", self.of(a).values - self.of(b).values, (-1.0, 1.0))
 
 
 def seed_spread(X, y, config: TrainConfig, n_seeds: int, variants=VARIANTS, progress=None) -> SeedSpread:
@@ -130,8 +133,8 @@ def points(x: float) -> str:
     return number(100 * x, 1)
 
 
-def claim_sentence(spread: SeedSpread) -> str:
-    """Is the post's 65% vs 64% a difference or noise? Answered from these splits."""
+def spread_sentence(spread: SeedSpread) -> str:
+    """What the splits say about the softmax and the Linear SVM on this data."""
     n = len(spread.seeds)
     soft, svm, diff = spread.of(SOFTMAX), spread.of(SVM), spread.difference()
     if n < 2:
@@ -147,15 +150,23 @@ def claim_sentence(spread: SeedSpread) -> str:
         f"average, 95% interval {points(lo)} to {points(hi)}: "
     )
     if lo > 0:
-        text += "the interval excludes 0, so on this data the softmax is really the better of the two. "
-    elif hi < 0:
-        text += "the interval excludes 0, so on this data the Linear SVM is really the better of the two. "
-    else:
-        text += "the interval includes 0, so on this data the two cannot be told apart. "
+        return text + "the interval excludes 0, so on this data the softmax is really the better of the two."
+    if hi < 0:
+        return (
+            text + "the interval excludes 0, so on this data the Linear SVM is really the better of the two."
+        )
+    return text + "the interval includes 0, so on this data the two cannot be told apart."
+
+
+def claim_sentence(spread: SeedSpread) -> str:
+    """Is the post's 65% vs 64% a difference or noise? Answered from these splits' spread."""
+    if len(spread.seeds) < 2:
+        return ""
+    diff = spread.difference()
     gap = POST_ACCURACY["softmax"] - POST_ACCURACY["svm"]
     # A split's accuracy is a mean over its test images: its spread shrinks as 1/sqrt(n_test).
     at_post = diff.sd * math.sqrt(spread.n_test / POST_TEST_IMAGES)
-    text += (
+    text = (
         f"The post's {points(gap)}-point gap ({POST_ACCURACY['softmax']:.0%} vs {POST_ACCURACY['svm']:.0%}) "
         f"comes from one split of {POST_TEST_IMAGES:,} test images. Here the gap itself moves by "
         f"{points(diff.sd)} points from split to split; scaled to {POST_TEST_IMAGES:,} test images "

@@ -157,8 +157,9 @@ def test_seeds_and_the_alpha_sweep_run_on_their_buttons():
     table = next(d.value for d in at.dataframe if "95% interval" in d.value.columns)
     post = at.session_state["train_run"].run.post
     assert len(table) == 5 and table.iloc[0]["model"] == "The post's recipe"
-    claim = next(rendered(m.value) for m in at.markdown if "Over 5 splits" in rendered(m.value))
-    assert "65% vs 64%" in claim
+    assert any(rendered(m.value).startswith("Over 5 splits") for m in at.markdown)
+    claim = next(rendered(i.value) for i in at.info if "a difference or noise?" in i.value)
+    assert "The post's 1.0-point gap (65% vs 64%)" in claim
     at.button(key="sweep_run").click().run()
     assert not at.exception and not at.error
     sweep = next(d.value for d in at.dataframe if "|W|" in d.value.columns)

@@ -48,7 +48,8 @@ def test_weights_figure_paints_each_bar_in_its_colour(bins):
     assert list(bars.marker.color) == [charts.swatch(w.index, bins).css for w in weights]
     assert list(bars.marker.line.width).count(3) == 1  # the chosen colour is outlined
     top = sorted(coef[0], reverse=True)[: insight.N_WEIGHTS]
-    assert list(bars.x[: len(top)]) == top and len(set(bars.y)) == len(bars.y)
+    assert list(bars.x[: len(top)]) == top and list(bars.y) == list(range(len(weights)))
+    assert list(fig.layout.yaxis.ticktext) == [charts.swatch(w.index, bins).short for w in weights]
     notes = [a.text for a in fig.layout.annotations]
     assert "votes &lt;b&gt;cat&lt;/b&gt; →" in notes and "← votes the other classes" in notes
 
@@ -115,4 +116,4 @@ def test_alpha_figures_mark_the_chosen_alpha_on_a_log_axis():
     assert acc.layout.shapes[0].x0 == 1e-4 and acc.layout.annotations[0].x == pytest.approx(-4)
     loss = validated(charts.alpha_figure(sweep, "loss"))
     assert list(loss.data[1].y) == [1e6, 1e4, 1e2] and loss.data[1].yaxis == "y2"
-    assert loss.layout.yaxis2.type == "log"
+    assert loss.layout.yaxis2.side == "right" and loss.layout.yaxis2.overlaying == "y"

@@ -52,6 +52,8 @@ def test_mean_spread_and_interval_are_numpys_and_scipys():
     assert s.mean == pytest.approx(values.mean()) and s.sd == pytest.approx(values.std(ddof=1))
     lo, hi = scipy.stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=scipy.stats.sem(values))
     assert s.interval == pytest.approx((lo, hi), abs=1e-5)
+    wild = sd.Spread("m", "", np.array([0.5, 0.95, 0.95, 0.95, 0.5]))  # two splits went wrong
+    assert wild.high == 1.0 and 0 < wild.low < wild.mean  # an accuracy's interval stays within 0-100%
 
 
 def _spread(softmax, svm, n_test=250):
@@ -65,20 +67,23 @@ def _spread(softmax, svm, n_test=250):
 
 def test_the_claim_is_answered_from_the_numbers():
     noisy = _spread([0.60, 0.66, 0.55, 0.63, 0.58], [0.59, 0.62, 0.57, 0.64, 0.55])
-    text = sd.claim_sentence(noisy)
+    text = sd.spread_sentence(noisy)
     diff = noisy.difference()
     assert f"ahead on {int((diff.values > 0).sum())} of 5 splits" in text
     assert "includes 0" in text and "cannot be told apart" in text
+    claim = sd.claim_sentence(noisy)
     at_post = diff.sd * np.sqrt(250 / 6250)
-    assert f"about {100 * at_post:.1f} points" in text
-    assert ("within the noise" in text) == (0.01 / at_post < 2)
+    assert "65% vs 64%" in claim and f"about {100 * at_post:.1f} points" in claim
+    assert ("within the noise" in claim) == (0.01 / at_post < 2)
     better = _spread([0.65, 0.66, 0.64, 0.67, 0.65], [0.60, 0.62, 0.61, 0.61, 0.60])
-    assert "softmax is really the better" in sd.claim_sentence(better)
+    assert "softmax is really the better" in sd.spread_sentence(better)
     worse = _spread([0.60, 0.62, 0.61, 0.61, 0.60], [0.65, 0.66, 0.64, 0.67, 0.65])
-    assert "Linear SVM is really the better" in sd.claim_sentence(worse)
+    assert "Linear SVM is really the better" in sd.spread_sentence(worse)
     # A big test set makes a small spread: the post's 1 point stands out of it.
     steady = _spread([0.650, 0.652, 0.648, 0.651], [0.640, 0.643, 0.641, 0.639], n_test=6250)
     assert "more than the noise" in sd.claim_sentence(steady)
+    level = _spread([0.6, 0.6], [0.6, 0.6])
+    assert "level on 2" in sd.spread_sentence(level) and "no spread" in sd.claim_sentence(level)
 
 
 def test_the_sweep_is_the_posts_model_at_every_alpha(data):
@@ -121,7 +126,15 @@ def test_the_fit_sentence_follows_the_curve():
     text = rg.fit_sentence(classic)
     assert "lowest at alpha 1e-02 (0.6200" in text and "at the chosen 1e-04 it is 0.7000" in text
     assert "Over-fitting: at alpha 1e-06 the training accuracy is 30.0 points above" in text
+    assert "28.0 more than at the best alpha" in text
     assert "Under-fitting: at alpha 1e-01" in text and "|W| = 50.00 to 0.10" in text
     flat = _sweep([(1e-6, 0.70, 0.69, 0.6, 5.0), (1e-4, 0.70, 0.69, 0.5, 3.0), (1e-1, 0.69, 0.68, 0.55, 1.0)])
     text = rg.fit_sentence(flat)
     assert "the chosen alpha." in text and "Little over-fitting" in text and "No clear under-fitting" in text
+    assert "hardly moves with alpha, but the log loss does" in text
+    # A gap that every alpha shares is the data's, not the weights' over-fitting.
+    stuck = _sweep(
+        [(1e-6, 0.93, 0.84, 3.3, 84.0), (1e-4, 0.93, 0.84, 0.7, 9.0), (1e-2, 0.93, 0.84, 0.45, 3.0)]
+    )
+    text = rg.fit_sentence(stuck)
+    assert "Over-fitting" not in text and "a gap no alpha closes" in text and "9.0 to 9.0 points" in text
