@@ -52,6 +52,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--no-cache", action="store_true", help="describe every image again")
     p.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="describe the images on a Dask distributed cluster, e.g. tcp://HOST:8786 (its workers "
+        "must see the images at the same paths; env SOFTMAX_DASK_SCHEDULER)",
+    )
+    p.add_argument(
         "--loss",
         choices=["log_loss", "hinge"],
         default="log_loss",
@@ -103,7 +110,13 @@ def describe_dataset(args):
     )
     cache_dir = False if args.no_cache else args.cache_dir
     feats = extract_features(
-        dataset.paths, bins=tuple(args.bins), fast=not args.exact, cache_dir=cache_dir, progress=ProgressBar()
+        dataset.paths,
+        bins=tuple(args.bins),
+        fast=not args.exact,
+        cache_dir=cache_dir,
+        progress=ProgressBar(),
+        refs=dataset.refs,
+        scheduler=args.dask,
     )
     skipped = dataset.skipped + feats.skipped
     if skipped:
