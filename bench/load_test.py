@@ -45,6 +45,7 @@ from pathlib import Path
 
 from harness.app_server import AppServer
 from harness.browser import launch_options
+from harness.proxy import Proxy, route_cookie
 from harness.socket_client import (
     OPEN_TIMEOUT_MS,
     RERUN_TIMEOUT_MS,
@@ -67,7 +68,10 @@ class Stats:
     finished: list[float] = field(default_factory=list)  # perf_counter() when each came back
     trainings: list[float] = field(default_factory=list)  # seconds, one per training
     errors: list[str] = field(default_factory=list)
-    server_cpu: float = 0.0  # CPU seconds of the streamlit process during the run
+    server_cpu: float = 0.0  # CPU seconds of the streamlit processes during the run
+    worker_cpu: float = 0.0  # CPU seconds of their training worker processes
+    proxy_cpu: float = 0.0  # CPU seconds of nginx (0 without the proxy)
+    client_cpu: float = 0.0  # CPU seconds of this load generator itself
     machine_cpu: float = 0.0  # CPU seconds of the whole machine (browser, server, anything else)
     load_before: float | None = None  # 1-minute load average before the run
     started: float = 0.0  # perf_counter() when the clock started
@@ -102,6 +106,12 @@ class Report:
     error_samples: list[str]
     server_tracebacks: int
     server_cpu_s: float
+    worker_cpu_s: float
+    proxy_cpu_s: float
+    client_cpu_s: float
+    server_ms_per_rerun: float | None
+    processes: int
+    proxy: bool
     machine_cpu_s: float
     cores: int
     load_before: float | None
@@ -335,7 +345,9 @@ async def socket_trainer(
             if answer is None:
                 return
             _, problems = answer
-            if problems or f"Results on {dataset}" not in sock.headings:
+            # Headings are Markdown: the dataset's name arrives escaped (kaggle\-sample).
+            shown = [h.replace("\\", "") for h in sock.headings]
+            if problems or f"Results on {dataset}" not in shown:
                 stats.error(who, f"training did not show its results: {problems}"[:300])
                 return
             stats.trainings.append(time.perf_counter() - t0)
@@ -347,7 +359,7 @@ async def socket_trainer(
 
 
 async def drive(
-    server: AppServer,
+    server: Fleet,
     sessions: int,
     trainers: int,
     duration: float,
@@ -391,7 +403,7 @@ async def launch_chromium():
 async def _drive(
     browser,
     url: str,
-    server: AppServer,
+    server: Fleet,
     sessions: int,
     trainers: int,
     duration: float,
@@ -408,11 +420,11 @@ async def _drive(
         *[
             open_page(browser, url + "/train", "[data-testid='stSelectbox']")
             if trainer_client == "browser"
-            else open_socket(url, "train")
+            else server.socket("train")
             for _ in range(trainers)
         ],
         *[
-            open_page(browser, url, "[data-testid='stMetric']") if client == "browser" else open_socket(url)
+            open_page(browser, url, "[data-testid='stMetric']") if client == "browser" else server.socket("")
             for _ in range(sessions)
         ],
         return_exceptions=True,
@@ -436,13 +448,15 @@ async def _drive(
     ]
     runs = [asyncio.ensure_future(t) for t in tasks]
     t0 = time.monotonic()
-    cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
+    cpu0, busy0, mine0 = server.cpu(), machine_busy_seconds(), time.process_time()
     stop[0] = t0 + duration
     stats.started = time.perf_counter()
     start.set()
     await asyncio.gather(*runs)
     elapsed = time.monotonic() - t0
-    stats.server_cpu = server.cpu_seconds() - cpu0
+    cpu1 = server.cpu()
+    stats.server_cpu, stats.worker_cpu, stats.proxy_cpu = (b - a for a, b in zip(cpu0, cpu1))
+    stats.client_cpu = time.process_time() - mine0
     stats.machine_cpu = machine_busy_seconds() - busy0
     return stats, elapsed
 
@@ -480,6 +494,12 @@ def summarise(stats: Stats, args, elapsed: float, tracebacks: int) -> Report:
         error_samples=stats.errors[:10],
         server_tracebacks=tracebacks,
         server_cpu_s=round(stats.server_cpu, 1),
+        worker_cpu_s=round(stats.worker_cpu, 1),
+        proxy_cpu_s=round(stats.proxy_cpu, 1),
+        client_cpu_s=round(stats.client_cpu, 1),
+        server_ms_per_rerun=round(1000 * stats.server_cpu / len(lat), 1) if lat else None,
+        processes=args.processes,
+        proxy=args.processes > 1 or args.proxy,
         machine_cpu_s=round(stats.machine_cpu, 1),
         cores=os.cpu_count() or 1,
         load_before=round(stats.load_before, 2) if stats.load_before is not None else None,
@@ -514,9 +534,14 @@ def print_report(r: Report, target: float) -> None:
     print(f"p95 per {WINDOW_S:.0f} s of the run, ms: " + " ".join(str(x) for x in r.p95_by_window_ms))
     print(f"trainings on the Kaggle sample: {r.trainings} (median {r.training_median_s} s)")
     capacity = r.cores * r.duration_s
+    where = f"{r.processes} app process{'es' if r.processes > 1 else ''}" + (
+        " behind nginx" if r.proxy else ""
+    )
     print(
-        f"CPU: server {r.server_cpu_s:.0f} s, whole machine {r.machine_cpu_s:.0f} s of "
-        f"{capacity:.0f} s available ({r.cores} cores); load average before: {r.load_before}"
+        f"CPU: {where} {r.server_cpu_s:.0f} s ({r.server_ms_per_rerun} ms per Explain rerun, trainers' "
+        f"pages included), training workers {r.worker_cpu_s:.0f} s, nginx {r.proxy_cpu_s:.0f} s, this "
+        f"load generator {r.client_cpu_s:.0f} s; whole machine {r.machine_cpu_s:.0f} s of {capacity:.0f} s "
+        f"available ({r.cores} cores); load average before: {r.load_before}"
     )
     print(f"errors: {r.errors} (server tracebacks: {r.server_tracebacks})")
     for e in r.error_samples:
@@ -534,19 +559,61 @@ def machine_busy_seconds() -> float:
         return 0.0
 
 
+class Fleet:
+    """N app processes sharing one data folder and one cache folder, and nginx with
+    deploy/nginx.conf in front of them when there are several (or when asked)."""
+
+    def __init__(self, n: int, env: dict[str, str], work: Path, proxy: bool, app_root: Path | None = None):
+        # One cookie secret for all: any process accepts another's XSRF cookie.
+        env = {**env, "STREAMLIT_SERVER_COOKIE_SECRET": os.urandom(16).hex()}
+        self.servers = [AppServer(env, work, app_root=app_root) for _ in range(n)]
+        self.proxy = Proxy([s.port for s in self.servers], work) if proxy or n > 1 else None
+        self.url = self.proxy.url if self.proxy else self.servers[0].url
+
+    def wait_ready(self) -> None:
+        for server in self.servers:
+            server.wait_healthy(120)
+        if self.proxy:
+            self.proxy.wait_ready()
+
+    async def socket(self, page: str) -> StreamlitSocket:
+        """A new session, through the proxy with its own sticky cookie, as a browser's."""
+        cookie = await asyncio.to_thread(route_cookie, self.url) if self.proxy else None
+        return await open_socket(self.url, page, cookie=cookie)
+
+    def cpu(self) -> tuple[float, float, float]:
+        """(app processes, their training workers, nginx) CPU seconds so far."""
+        main = sum(s.cpu_seconds() for s in self.servers)
+        tree = sum(s.tree_cpu_seconds() for s in self.servers)
+        return main, tree - main, self.proxy.cpu_seconds() if self.proxy else 0.0
+
+    def tracebacks(self) -> int:
+        return sum(s.tracebacks() for s in self.servers)
+
+    def stop(self, keep_log: Path | None = None) -> None:
+        if self.proxy:
+            self.proxy.stop()
+        for i, server in enumerate(self.servers):
+            server.stop()
+            if keep_log:
+                suffix = f".{i}" if len(self.servers) > 1 else ""
+                shutil.copy(server.log, keep_log.with_name(keep_log.name + suffix))
+
+
 def run(args) -> Report:
     work = Path(tempfile.mkdtemp(prefix="softmax-load-"))
     try:
         data, cache = work / "data", work / "cache"
         link_sample(data / args.dataset)
         cache.mkdir()
-        server = AppServer({"SOFTMAX_DATA_DIR": str(data), "SOFTMAX_CACHE_DIR": str(cache)}, work)
+        env = {"SOFTMAX_DATA_DIR": str(data), "SOFTMAX_CACHE_DIR": str(cache)}
+        fleet = Fleet(args.processes, env, work, args.proxy, args.app_root)
         try:
-            server.wait_healthy()
+            fleet.wait_ready()
             load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             stats, elapsed = asyncio.run(
                 drive(
-                    server,
+                    fleet,
                     args.sessions,
                     args.trainers,
                     args.duration,
@@ -558,11 +625,10 @@ def run(args) -> Report:
                 )
             )
             stats.load_before = load_before
+            tracebacks = fleet.tracebacks()
         finally:
-            server.stop()
-            if args.keep_log:
-                shutil.copy(server.log, args.keep_log)
-        return summarise(stats, args, elapsed, server.tracebacks())
+            fleet.stop(args.keep_log)
+        return summarise(stats, args, elapsed, tracebacks)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -603,6 +669,20 @@ def parse(argv=None):
         "(default: the same as --think; 0 = retrain the moment results arrive)",
     )
     ap.add_argument("--quick", action="store_true", help="6 explainers + 2 trainers for 20 s")
+    ap.add_argument(
+        "--hall", action="store_true", help="a lecture hall: 150 explainers + 4 trainers (issue 15's target)"
+    )
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="app processes sharing the data and cache folders; more than 1 puts nginx "
+        "(deploy/nginx.conf, sticky sessions) in front of them (default 1)",
+    )
+    ap.add_argument("--proxy", action="store_true", help="nginx in front even of a single process")
+    ap.add_argument(
+        "--app-root", type=Path, default=None, help="run a copy of the app from this folder instead"
+    )
     ap.add_argument("--target-p95", type=float, default=1.0, help="seconds (default 1)")
     ap.add_argument("--dataset", default="kaggle-sample", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -610,6 +690,8 @@ def parse(argv=None):
     args = ap.parse_args(argv)
     if args.quick:
         args.sessions, args.duration = 6, 20
+    if args.hall:
+        args.sessions, args.trainers = 150, 4
     return args
 
 

@@ -23,7 +23,12 @@ class AppServer:
     """The app with its own data and cache folders (env). new_session=True puts it in its
     own process group, so a SIGKILL of the group takes any worker processes with it."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, new_session: bool = False):
+    def __init__(
+        self, env: dict[str, str], log_dir: Path, new_session: bool = False, app_root: Path | None = None
+    ):
+        """app_root: a copy of the app to run instead of this checkout (a lever measured
+        on a changed page, bench/load_test.py --app-root)."""
+        root = Path(app_root) if app_root is not None else ROOT
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -33,7 +38,7 @@ class AppServer:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "streamlit_app.py"),
+            str(root / "streamlit_app.py"),
             "--server.headless",
             "true",
             "--server.port",
@@ -45,7 +50,7 @@ class AppServer:
         ]
         self.proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=root,
             env={**os.environ, **env},
             start_new_session=new_session,
             stdout=self.log.open("wb"),
@@ -80,6 +85,18 @@ class AppServer:
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             return 0.0
+
+    def tree_cpu_seconds(self) -> float:
+        """CPU time of the server and its live child processes (the training worker)."""
+        total = self.cpu_seconds()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.proc.pid:
+                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                pass
+        return total
 
     def tracebacks(self) -> int:
         return self.log.read_text(errors="replace").count("Traceback")

@@ -23,8 +23,12 @@ class StreamlitSocket:
     sent; the others keep their values in the session, as with a browser.
     """
 
-    def __init__(self, url: str, page: str = "", timeout: float = RERUN_TIMEOUT_MS / 1000):
-        self.url, self.page, self.timeout = url, page, timeout
+    def __init__(
+        self, url: str, page: str = "", timeout: float = RERUN_TIMEOUT_MS / 1000, cookie: str | None = None
+    ):
+        """cookie: 'name=value' sent with the websocket's upgrade request, as a browser
+        sends the cookies of the page (behind deploy/nginx.conf: the sticky route)."""
+        self.url, self.page, self.timeout, self.cookie = url, page, timeout, cookie
         self.ws, self.widgets, self.headings = None, {}, []
         self.query = ""
 
@@ -38,6 +42,7 @@ class StreamlitSocket:
             origin=self.url,
             max_size=None,
             open_timeout=OPEN_TIMEOUT_MS / 1000,
+            additional_headers={"Cookie": self.cookie} if self.cookie else None,
         )
 
     async def rerun(self, widget_state=None) -> tuple[dict, list[str]]:
@@ -80,8 +85,10 @@ class StreamlitSocket:
             await self.ws.close()
 
 
-async def open_socket(url: str, page: str = "") -> StreamlitSocket:
-    sock = StreamlitSocket(url, page, timeout=(TRAIN_TIMEOUT_MS if page else RERUN_TIMEOUT_MS) / 1000)
+async def open_socket(url: str, page: str = "", cookie: str | None = None) -> StreamlitSocket:
+    sock = StreamlitSocket(
+        url, page, timeout=(TRAIN_TIMEOUT_MS if page else RERUN_TIMEOUT_MS) / 1000, cookie=cookie
+    )
     await sock.connect()
     _, problems = await sock.rerun()
     if problems:
