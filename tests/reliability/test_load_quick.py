@@ -3,7 +3,8 @@
 The full run (20 Explain sessions + 2 training on the Kaggle sample, 60 s, p95 < 1 s)
 is `python bench/load_test.py`; here 6 Explain sessions (over Streamlit's websocket
 protocol) and 2 chromium pages training on the Kaggle sample for 15 s check that nothing
-fails under concurrency. Latency is not asserted here (timed tests flake on a shared CI
+fails under concurrency, and 8 sessions + 2 trainers on 2 app processes behind nginx
+(deploy/nginx.conf) for 12 s check the multi-process set-up. Latency is not asserted here (timed tests flake on a shared CI
 box); the script reports it. SOFTMAX_LOAD_FULL=1 also runs the full load as a test
 (marked `load`). The script runs in its own process: its asyncio Playwright cannot share
 a process with the suite's sync Playwright.
@@ -62,6 +63,24 @@ def test_six_sessions_and_two_trainers_run_without_errors(kaggle_sample, tmp_pat
     assert report["reruns"] >= 6 * 3  # every session kept getting answers
     assert report["trainings"] >= 2  # both trainers finished at least one run on the real images
     assert report["median_ms"] > 0 and report["p95_ms"] >= report["median_ms"]
+
+
+def test_two_processes_behind_nginx_serve_sessions_and_trainers_without_errors(kaggle_sample, tmp_path):
+    """The lecture-hall set-up, short: 2 app processes behind deploy/nginx.conf (sticky
+    sessions), sharing the data and cache folders; socket trainers on the Kaggle sample."""
+    from harness.proxy import nginx_found
+
+    if nginx_found() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed: .ci/run installs it")
+        pytest.skip("nginx is not installed (apt-get install -y nginx-light)")
+    report, text = _run(
+        tmp_path, "--processes", "2", "--sessions", "8", "--trainers", "2", "--duration", "12", timeout=240
+    )
+    print(text)
+    assert report["errors"] == 0, report["error_samples"]
+    assert report["proxy"] and report["processes"] == 2
+    assert report["reruns"] >= 8 * 3 and report["trainings"] >= 2
 
 
 @pytest.mark.load
