@@ -19,6 +19,7 @@ from core.text import md, number, percent
 from ui import classify_state, training
 from ui.charts import chart
 from ui.explain_state import hand_off
+from ui.insight import class_row
 from ui.models import Choice, choose_model
 from ui.router import ensure_router
 
@@ -185,16 +186,7 @@ def show_terms(model, r: cl.ImageResult, figs: dict, i: int) -> None:
     st.markdown(
         "**Where the score comes from**: each colour bin's feature x_j (its share of the pixels) times its weight W_j, plus b."
     )
-    rows = insight.weight_rows(model.classes)
-    row = 0
-    if len(rows) > 1:
-        row = st.selectbox(
-            "The score of",
-            range(len(rows)),
-            index=model.classes.index(r.predicted),
-            format_func=lambda k: model.classes[k],
-            key=f"terms_class_{i}",
-        )
+    row = class_row(model.classes, "The score of", f"terms_class_{i}", model.classes.index(r.predicted))
     terms = insight.score_terms(model, r.hist, row)
     chart(figure(figs, ("terms", row), lambda: waterfall_figure(terms, model.bins)), f"terms_{i}")
     st.caption(insight.terms_sentence(terms, model.classes))

@@ -70,19 +70,25 @@ def replay(run) -> insight.EpochView:
 # ---------------------------------------------------------------- weights as colours
 
 
+def class_row(classes, label: str, key: str, index: int = 0, help: str | None = None) -> int:
+    """Which row of W to show: a choice of class with more than two classes; a binary
+    model has its one row (the score z of class 1)."""
+    if len(insight.weight_rows(classes)) == 1:
+        return 0
+    return st.selectbox(
+        label, range(len(classes)), index=index, format_func=lambda r: classes[r], key=key, help=help
+    )
+
+
 def weights(run, view: insight.EpochView) -> None:
     post, bins = run.post, run.config.bins
-    rows = insight.weight_rows(post.classes)
-    row = 0
-    if len(rows) > 1:
-        row = st.selectbox(
-            "Whose weights",
-            range(len(rows)),
-            format_func=lambda r: post.classes[r],
-            key="weights_class",
-            help="With more than two classes the post's SGDClassifier has one row of W per class "
-            "(each class against the rest).",
-        )
+    row = class_row(
+        post.classes,
+        "Whose weights",
+        "weights_class",
+        help="With more than two classes the post's SGDClassifier has one row of W per class "
+        "(each class against the rest).",
+    )
     vector = insight.weight_vector(view.coef, view.intercept, post.classes, row)
     st.caption(md(weights_caption(vector, run.config.bins, view)))
     shown = [w.index for w in (*vector.positive, *vector.negative)]
@@ -90,7 +96,7 @@ def weights(run, view: insight.EpochView) -> None:
         st.info("Every weight is 0 after this epoch: no colour votes yet.")
         return
     _pick_bin(shown)
-    suffix = "" if view.is_last else f" after epoch {view.epoch} of {view.epochs}"
+    suffix = "" if view.is_last else f", epoch {view.epoch} of {view.epochs}"
     chart(
         charts.weights_figure(vector, bins, ss["weights_bin"], suffix),
         "weights_chart",
@@ -251,6 +257,18 @@ def confused(post, found: insight.Losses) -> None:
 # ---------------------------------------------------------------- how sure: split seeds
 
 
+def _kept_result(run, store: str, clicked: bool, fn, *args, what: str, failure: str):
+    """On a click, fn in the worker for this run, kept in the session; the kept result for
+    this run (None until the button is pressed for it)."""
+    if clicked:
+        try:
+            ss[store] = (_ident(run), _in_worker(fn, *args, what=what))
+        except (ValueError, OSError, workers.WorkerError) as exc:
+            st.error(f"{failure}: {md(exc)}")
+    known = ss.get(store)
+    return known[1] if known and known[0] == _ident(run) else None
+
+
 def _in_worker(fn, *args, what: str, **kwargs):
     """fn in the worker process with a progress bar: 'what: 12 of 50'."""
     bar = st.progress(0.0, text=f"{what}...")
@@ -279,16 +297,20 @@ def seeds(run) -> None:
     )
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     n = left.selectbox("Split seeds", SEED_CHOICES, key="seeds_n")
-    if right.button(f"Train on {n} splits", key="seeds_run"):
-        try:
-            found = _in_worker(seeds_folder, run.path, run.post, n, what=f"5 models on {n} splits")
-            ss["train_seeds"] = (_ident(run), found)
-        except (ValueError, OSError, workers.WorkerError) as exc:
-            st.error(f"Cannot train on other splits: {md(exc)}")
-    known = ss.get("train_seeds")
-    if not known or known[0] != _ident(run):
+    clicked = right.button(f"Train on {n} splits", key="seeds_run")
+    spread = _kept_result(
+        run,
+        "train_seeds",
+        clicked,
+        seeds_folder,
+        run.path,
+        run.post,
+        n,
+        what=f"5 models on {n} splits",
+        failure="Cannot train on other splits",
+    )
+    if spread is None:
         return
-    spread = known[1]
     st.dataframe(
         pd.DataFrame(
             [
@@ -336,16 +358,19 @@ def regularisation(run) -> None:
         "The post's next topic: SGDClassifier minimises the mean log loss + alpha·|W|²/2. "
         "The same split and seed with every alpha the page offers."
     )
-    if st.button("Sweep alpha", key="sweep_run"):
-        try:
-            found = _in_worker(sweep_folder, run.path, run.post, what="alpha")
-            ss["train_sweep"] = (_ident(run), found)
-        except (ValueError, OSError, workers.WorkerError) as exc:
-            st.error(f"Cannot sweep alpha: {md(exc)}")
-    known = ss.get("train_sweep")
-    if not known or known[0] != _ident(run):
+    clicked = st.button("Sweep alpha", key="sweep_run")
+    sweep = _kept_result(
+        run,
+        "train_sweep",
+        clicked,
+        sweep_folder,
+        run.path,
+        run.post,
+        what="alpha",
+        failure="Cannot sweep alpha",
+    )
+    if sweep is None:
         return
-    sweep = known[1]
     left, right = st.columns(2)
     chart(charts.alpha_figure(sweep, "accuracy"), "alpha_accuracy", left)
     chart(charts.alpha_figure(sweep, "loss"), "alpha_loss", right)

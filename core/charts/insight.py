@@ -113,7 +113,7 @@ def weights_figure(vector, bins, selected: int | None = None, epoch: str = "") -
     return fast_figure(
         [bars],
         {
-            "title": _title(f"Weights as colours{epoch}: the largest of each sign"),
+            "title": _title(f"Weights as colours{epoch}"),  # short: a phone shows ~35 characters
             "height": 130 + 26 * max(len(weights), 1),
             "margin": {"l": 10, "r": 20, "t": 70, "b": 40},
             "annotations": notes,
@@ -174,7 +174,7 @@ def waterfall_figure(terms, bins) -> go.Figure:
     return fast_figure(
         [bars],
         {
-            "title": _title(f"Where the score of {html(terms.cls)} comes from: W_j x_j, largest first"),
+            "title": _title(f"The score of {html(terms.cls)}, term by term"),
             "height": 140 + 28 * len(labels),
             "margin": MARGIN,
             "showlegend": False,
@@ -400,7 +400,7 @@ def alpha_figure(sweep, metric: str = "accuracy") -> go.Figure:
             },
         ]
         yaxis = {"title": _title("test log loss"), "rangemode": "tozero"}
-        title = "Test log loss and the size of W against alpha"
+        title = "Test log loss and |W| against alpha"
         extra = {
             "yaxis2": {"title": _title("|W|"), "rangemode": "tozero", "overlaying": "y", "side": "right"}
         }

@@ -109,7 +109,7 @@ def test_the_epoch_slider_replays_a_refit_with_max_iter_k():
     bars = spec(at, "weights_chart")["data"][0]
     order = np.argsort(-clf.coef_[0], kind="stable")[:8]
     np.testing.assert_allclose(bars["x"][:8], clf.coef_[0][order], rtol=1e-6)
-    assert "after epoch 2 of 10" in spec(at, "weights_chart")["layout"]["title"]["text"]
+    assert spec(at, "weights_chart")["layout"]["title"]["text"] == "Weights as colours, epoch 2 of 10"
 
 
 def test_choosing_a_colour_shows_the_test_images_with_most_of_it():
