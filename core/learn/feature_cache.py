@@ -100,24 +100,22 @@ class FeatureCache:
     ) -> tuple[list[bool], dict[int, str]]:
         """Copy the cached row of keys[j] into out[positions[j]], for every key that has one.
         Returns (found[j], {positions[j]: the cached reason a file was skipped})."""
-        found = [False] * len(keys)
+        locs = list(map(self._rows.get, keys))
+        found = [loc is not None for loc in locs]
         reasons: dict[int, str] = {}
-        by_block: dict[int, tuple[list[int], list[int]]] = {}
-        rows, skips = self._rows, self._skips
-        for j, key in enumerate(keys):
-            loc = rows.get(key)
-            if loc is not None:
-                dst, src = by_block.setdefault(loc[0], ([], []))
-                dst.append(positions[j])
-                src.append(loc[1])
-                found[j] = True
-            elif skips:
-                why = skips.get(key)
+        if self._skips:
+            for j, loc in enumerate(locs):
+                why = None if loc is not None else self._skips.get(keys[j])
                 if why is not None:
                     reasons[positions[j]] = why
                     found[j] = True
-        for b, (dst, src) in by_block.items():
-            out[dst] = self._blocks[b][src]
+        hits = [j for j, loc in enumerate(locs) if loc is not None]
+        if hits:
+            where = np.array([locs[j] for j in hits])  # (m, 2): block, row
+            dst = np.asarray(positions)[hits]
+            for b in np.unique(where[:, 0]):
+                pick = where[:, 0] == b
+                out[dst[pick]] = self._blocks[b][where[pick, 1]]
         return found, reasons
 
     def __len__(self) -> int:
