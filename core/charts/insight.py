@@ -366,6 +366,14 @@ def difference_figure(diff, post_gap: float) -> go.Figure:
 # ---------------------------------------------------------------- regularisation
 
 
+def _round_step(x: float) -> float:
+    """1, 2 or 5 times a power of ten, at least x: 19.3 -> 20 (an axis's round ticks)."""
+    if not x > 0:
+        return 1.0
+    power = 10 ** np.floor(np.log10(x))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= x))
+
+
 def alpha_figure(sweep, metric: str = "accuracy") -> go.Figure:
     """Against alpha (log axis): training and test accuracy, or the test log loss with the
     size of W; the chosen alpha marked."""
@@ -402,7 +410,14 @@ def alpha_figure(sweep, metric: str = "accuracy") -> go.Figure:
         yaxis = {"title": _title("test log loss"), "rangemode": "tozero"}
         title = "Test log loss and |W| against alpha"
         extra = {
-            "yaxis2": {"title": _title("|W|"), "rangemode": "tozero", "overlaying": "y", "side": "right"}
+            "yaxis2": {
+                "title": _title("|W|"),
+                "rangemode": "tozero",
+                "overlaying": "y",
+                "side": "right",
+                "dtick": _round_step(max(p.w_norm for p in sweep.points) / 5),  # round ticks of its own
+                "showgrid": False,
+            }
         }
     return fast_figure(
         traces,

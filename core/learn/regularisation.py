@@ -139,12 +139,12 @@ def _over(sweep: AlphaSweep, best: AlphaPoint) -> str:
             "best alpha: weights free to grow fit the training images better than new ones. "
         )
     spread = max(p.test_acc for p in pts) - min(p.test_acc for p in pts)
-    text = ""
     if max(gap.values()) >= OVERFIT:
+        low, high = points(min(gap.values())), points(max(gap.values()))
         text = (
-            f"The training accuracy stays {points(min(gap.values()))} to {points(max(gap.values()))} points "
-            "above the test accuracy at every alpha: a gap no alpha closes (images in the test set unlike "
-            "any in the training set), not the weights over-fitting. "
+            f"The training accuracy stays {low if low == high else f'{low} to {high}'} points above the "
+            "test accuracy at every alpha: a gap no alpha closes (images in the test set unlike any in the "
+            "training set), not the weights over-fitting. "
         )
     else:
         text = (

@@ -3,8 +3,9 @@
 votes dog, reddish votes cat on reddish cats and bluish dogs), the loss, the split seeds
 and the alpha sweep; no sideways scroll, no "None" or "nan", the numbers shown equal
 core's. Then Classify with that model: an upload's score as a waterfall adding up to z.
-Screenshots: tests/e2e/artifacts/train-insight-1400.png and -390.png (-alpha-1400.png:
-the Regularisation tab), classify-terms-1400.png and -390.png."""
+Screenshots: tests/e2e/artifacts/train-insight-1400.png and -390.png (-alpha-1400.png and
+-alpha-390.png: the Regularisation tab; -readme.png: the README's picture),
+classify-terms-1400.png and -390.png."""
 
 from __future__ import annotations
 
@@ -168,9 +169,17 @@ def test_the_insight_views_as_a_student_sees_them(page, app_server):
     tab(page, "Weights as colours")
     tab(page, "Other splits")
     screenshot(page, 1400, "train-insight-1400.png")
+    # The README's picture (docs/train-insight.png is a copy): from the replay to the top losses.
+    top = page.get_by_role("heading", name="What the model learned, epoch by epoch").bounding_box()
+    end = page.get_by_role("heading", name="Probability gaps").bounding_box()
+    main = page.get_by_test_id("stMainBlockContainer").bounding_box()
+    clip = {"x": main["x"], "y": top["y"] - 10, "width": main["width"], "height": end["y"] - top["y"]}
+    page.screenshot(path=str(ARTIFACTS / "train-insight-readme.png"), clip=clip, full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     wait_idle(page)
     check(page, 390)
+    screenshot(page, 390, "train-insight-alpha-390.png")
+    page.set_viewport_size({"width": 390, "height": 844})
     tab(page, "Weights as colours")
     tab(page, "Other splits")
     screenshot(page, 390, "train-insight-390.png")

@@ -117,3 +117,5 @@ def test_alpha_figures_mark_the_chosen_alpha_on_a_log_axis():
     loss = validated(charts.alpha_figure(sweep, "loss"))
     assert list(loss.data[1].y) == [1e6, 1e4, 1e2] and loss.data[1].yaxis == "y2"
     assert loss.layout.yaxis2.side == "right" and loss.layout.yaxis2.overlaying == "y"
+    assert loss.layout.yaxis2.dtick == 200_000  # round ticks: 1e6 / 5 rounded up to 2 x 10^5
+    assert [charts._round_step(x) for x in (19.3, 0.3, 1.0, 7)] == [20, 0.5, 1, 10]

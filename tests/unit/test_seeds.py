@@ -137,4 +137,4 @@ def test_the_fit_sentence_follows_the_curve():
         [(1e-6, 0.93, 0.84, 3.3, 84.0), (1e-4, 0.93, 0.84, 0.7, 9.0), (1e-2, 0.93, 0.84, 0.45, 3.0)]
     )
     text = rg.fit_sentence(stuck)
-    assert "Over-fitting" not in text and "a gap no alpha closes" in text and "9.0 to 9.0 points" in text
+    assert "Over-fitting" not in text and "a gap no alpha closes" in text and "stays 9.0 points above" in text
