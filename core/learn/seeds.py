@@ -176,8 +176,8 @@ def claim_sentence(spread: SeedSpread) -> str:
         return text + "so these splits show no spread to weigh the post's gap against."
     ratio = gap / at_post
     verdict = (
-        "within the noise of a single split: the post's one split cannot show that the softmax is better"
+        "within the noise of a single split: its one split cannot show that the softmax is better"
         if ratio < 2
         else "more than the noise of a single split: likely a real, if small, difference"
     )
-    return text + f"so the post's gap is {number(ratio, 1)} such standard deviations: {verdict}."
+    return text + f"so the post's gap is {number(ratio, 1)} such standard deviations, {verdict}."

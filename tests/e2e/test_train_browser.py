@@ -44,9 +44,10 @@ def test_train_journey(page, app_server):
     page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
     wait_idle(page)
     page.get_by_text(re.compile(r"^5 test images are dog and predicted dog")).wait_for()
-    page.get_by_test_id("stImage").locator("img").nth(4).wait_for()  # their 5 thumbnails
+    cell = page.get_by_role("tabpanel").filter(has_text="See the images in a cell")  # not the other galleries
+    cell.get_by_test_id("stImage").locator("img").nth(4).wait_for()  # their 5 thumbnails
     wait_idle(page)
-    assert page.get_by_test_id("stImage").locator("img").count() == 5
+    assert cell.get_by_test_id("stImage").locator("img").count() == 5
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 4000})  # the app scrolls inside; show it all
     wait_idle(page)
