@@ -25,6 +25,14 @@ target is missed: no errors and p95 < 1 s.
     python bench/load_test.py --think 3       # students who pause 1.5-4.5 s between moves
     python bench/load_test.py --client browser --sessions 6
     python bench/load_test.py --sessions 30 --duration 120 --json out.json
+    python -m bench.load_test --hall --processes 2     # 150 + 4 on 2 app processes behind nginx
+
+--processes N starts N app processes sharing the data and cache folders behind nginx with
+deploy/nginx.conf (sticky sessions by a route cookie; each socket session first gets its
+cookie from the proxy, as a browser does with the page); --proxy puts nginx in front of a
+single process too. --app-root runs a changed copy of the app (a lever measured before it
+is made in the repo). The CPU line splits the app processes, their training workers,
+nginx and this load generator, which all share the machine.
 """
 
 from __future__ import annotations
