@@ -147,7 +147,7 @@ def colour_gallery(run, index: int, row: int) -> None:
         return
     what = "z" if len(post.classes) == 2 else f"score of {post.classes[row]}"
     captions = [
-        md(f"{img.share:.0%} of pixels · {what} {charts.signed(img.score)} → {img.predicted}")
+        md(f"{percent(img.share, 0)} of pixels · {what} {charts.signed(img.score)} → {img.predicted}")
         for img in found
     ]
     _gallery(post, [img.row for img in found], captions)
@@ -189,7 +189,7 @@ def losses(run) -> None:
             if c.actual != c.predicted
             else f"{i + 1}. {c.actual}, right"
         )
-        + md(f", p {c.p_predicted:.2f} · loss {number(c.loss, 2)}")
+        + md(f", p {number(c.p_predicted, 2)} · loss {number(c.loss, 2)}")
         for i, c in enumerate(costly)
     ]
     _gallery(post, [c.row for c in costly], captions)
@@ -345,7 +345,7 @@ def seeds(run) -> None:
         post = f"{percent(POST_ACCURACY['softmax'], 0)} vs {percent(POST_ACCURACY['svm'], 0)}"
         st.info(f"**Is the post's {post} a difference or noise?** {md(claim)}")
     st.caption(
-        f"{len(spread.seeds)} splits in {spread.seconds:.1f} s. The interval is Student's t over the "
+        f"{len(spread.seeds)} splits in {number(spread.seconds, 1)} s. The interval is Student's t over the "
         "splits; splits of one dataset share images, so read it as a guide, not a guarantee."
     )
 

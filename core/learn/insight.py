@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.metrics import confusion_matrix, log_loss
 
-from core.text import md, number
+from core.text import md, number, percent
 
 if TYPE_CHECKING:  # train.py imports this module: the types only, for the reader
     from core.learn.model import SavedModel
@@ -284,13 +284,13 @@ def loss_sentence(losses: Losses) -> str:
     top[costliest] = True
     wrong = ~losses.correct
     text = (
-        f"The {k} costliest of the {n} test images ({100 * k / n:.0f}%) carry "
-        f"{100 * losses.share_of_total(top):.0f}% of the total loss"
+        f"The {k} costliest of the {n} test images ({percent(k / n, 0)}) carry "
+        f"{percent(losses.share_of_total(top), 0)} of the total loss"
     )
     if wrong.any():
         mistakes = "the 1 mistake carries" if wrong.sum() == 1 else f"the {int(wrong.sum())} mistakes carry"
         text += (
-            f"; {mistakes} {100 * losses.share_of_total(wrong):.0f}%. "
+            f"; {mistakes} {percent(losses.share_of_total(wrong), 0)}. "
             "A confident mistake (p of the true class near 0) costs far more than a hesitant "
             "right answer: -ln 0.5 = 0.69, but -ln 0.05 = 3.0."
         )

@@ -18,7 +18,7 @@ import numpy as np
 from core.learn.beyond import VARIANTS, fit_variant, run_features
 from core.learn.config import POST_ACCURACY, TrainConfig
 from core.learn.train import TrainResult, split_indices
-from core.text import number
+from core.text import number, percent
 
 SEED_CHOICES = (5, 10, 20)  # the page's choice: 5 is quick, 20 narrows the interval
 POST_TEST_IMAGES = 6250  # the post's test set: 25% of the 25,000 Kaggle training images
@@ -167,7 +167,7 @@ def claim_sentence(spread: SeedSpread) -> str:
     # A split's accuracy is a mean over its test images: its spread shrinks as 1/sqrt(n_test).
     at_post = diff.sd * math.sqrt(spread.n_test / POST_TEST_IMAGES)
     text = (
-        f"The post's {points(gap)}-point gap ({POST_ACCURACY['softmax']:.0%} vs {POST_ACCURACY['svm']:.0%}) "
+        f"The post's {points(gap)}-point gap ({percent(POST_ACCURACY['softmax'], 0)} vs {percent(POST_ACCURACY['svm'], 0)}) "
         f"comes from one split of {POST_TEST_IMAGES:,} test images. Here the gap itself moves by "
         f"{points(diff.sd)} points from split to split; scaled to {POST_TEST_IMAGES:,} test images "
         f"(a spread shrinks as 1/√n) that is about {points(at_post)} points, "

@@ -18,7 +18,7 @@ from core.dataset import load_dataset
 from core.explain.state import decode_state
 from core.features import extract_features
 from core.paths import data_dir
-from core.text import number
+from core.text import number, percent
 from harness.apptest import open_page
 from harness.images import make_kaggle_folder, write_image
 from tests.support import rendered
@@ -128,7 +128,7 @@ def test_choosing_a_colour_shows_the_test_images_with_most_of_it():
     shares = X[:, negative] / X.sum(axis=1)
     best = int(np.argmax(shares))
     shown = gallery(at, "of pixels")
-    assert shown[0].startswith(f"{shares[best]:.0%} of pixels · z ")
+    assert shown[0].startswith(f"{percent(shares[best], 0)} of pixels · z ")
     z = clf.decision_function(X[best : best + 1].astype(np.float64))[0]
     assert f"z {'+' if z > 0 else ''}{number(z, 2)}" in shown[0]
     assert len(shown) == min(8, int((shares > 0).sum()))
