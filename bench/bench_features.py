@@ -19,7 +19,8 @@ loop included).
 3. 25,000 images: hard links (symlinks across filesystems) to the sample's files, so all
    25,000 are decoded; fast and exact cold, then warm, in the two children (peak resident
    memory from /proc). Then the accuracy of every model the app trains
-   (core.learn.beyond.VARIANTS) on fast and on exact features, mean of 5 split seeds. The
+   (core.learn.beyond.VARIANTS) on fast and on exact features (and the fast features of
+   revision --before, all at 1/2 size), mean of 5 split seeds. The
    folder repeats each real image 25 times, so a test image has copies in the training
    set: the same comparison on the 1,000 distinct images is printed beside it.
 
@@ -298,14 +299,14 @@ def run_big(ds, tmp: Path, old: Child, new: Child) -> dict:
     listing = tmp / "paths.json"
     listing.write_text(json.dumps(links))
     out: dict = {"load": os.getloadavg()[0]}
-    out["fast cold, before"] = old(str(listing), "fast")
+    out["fast cold, before"] = old(str(listing), "fast", save=str(tmp / "fast-before.npy"))
     out["fast cold"] = new(str(listing), "fast", save=str(tmp / "fast.npy"))
     out["exact cold, before"] = old(str(listing), "exact")
     out["exact cold"] = new(str(listing), "exact", save=str(tmp / "exact.npy"))
     out["warm (fast), before"] = old(str(listing), "warm")
     out["warm (fast)"] = new(str(listing), "warm")
     feats = {}
-    for mode in ("fast", "exact"):
+    for mode in ("fast", "exact", "fast-before"):
         X = np.load(tmp / f"{mode}.npy")
         paths = json.loads((tmp / f"{mode}.npy.json").read_text())
         feats[mode] = (X, [label(q) for q in paths])
@@ -360,11 +361,15 @@ def report(n: int, best: dict, parts: dict, big: dict | None, loads) -> None:
         ("1,000 distinct images", big["acc_1k"]),
     ):
         print(f"\naccuracy, mean of split seeds {SEEDS}, {title}:")
-        print(f"  {'':28s}{'exact':>8s}{'fast':>8s}{'fast - exact':>14s}")
+        print(
+            f"  {'':28s}{'exact':>8s}{'fast':>8s}{'fast - exact':>14s}    {'before (1/2)':>12s}{'- exact':>9s}"
+        )
         for name in acc["exact"]:
-            e, f = acc["exact"][name], acc["fast"][name]
-            mark = "ok" if abs(f - e) <= 0.005 else "MISS"
-            print(f"  {name:28s}{e:8.3f}{f:8.3f}{100 * (f - e):+12.2f} pt  {mark}")
+            e, f, b = acc["exact"][name], acc["fast"][name], acc["fast-before"][name]
+            mark = "ok  " if abs(f - e) <= 0.005 else "MISS"
+            print(
+                f"  {name:28s}{e:8.3f}{f:8.3f}{100 * (f - e):+11.2f} pt {mark}{b:12.3f}{100 * (b - e):+8.2f} pt"
+            )
 
 
 if __name__ == "__main__":

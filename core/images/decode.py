@@ -44,10 +44,12 @@ def _as_bytes(data) -> bytes:
 
 # Fast features: a JPEG is decoded at 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling: the
 # Huffman decoding is the same, the inverse DCT, upsampling, colour conversion and the
-# histogram get 4x, 16x, 64x fewer pixels), the most it can be while at least this many
-# pixels are left for the 512-bin histogram. A Kaggle photo (about 440 x 375) decodes at
-# 1/4; accuracy of every model within noise of exact features (bench/bench_features.py).
-FAST_MIN_PIXELS = 8_000
+# histogram get 4x, 16x, 64x fewer pixels): at 1/2 size, or smaller where at least this
+# many pixels are left, as many as a Kaggle photo (500 x 375) has at 1/2. At 1/2 every
+# model the app trains stays within half a point of exact features; at 1/4, a Kaggle
+# photo's 12,000 pixels cost the Linear SVM 0.57 point (bench/bench_features.py, 25,000
+# images). A 12-megapixel phone photo decodes at 1/8 and still keeps 190,000 pixels.
+FAST_MIN_PIXELS = 40_000
 
 
 def _reduction(header: tuple[str, int, int], fast: bool, longest: int | None) -> int:

@@ -32,7 +32,7 @@ import numpy as np
 from core.images.files import stat_ref
 
 # Bump when the feature computation or the key changes, so old rows are never reused.
-# 2: keys carry the inode change time. 3: fast mode decodes at 1/4 where 8,000 pixels remain.
+# 2: keys carry the inode change time. 3: fast mode decodes large JPEGs at 1/4 or 1/8.
 FEATURE_VERSION = 3
 # Merge into one file when a folder holds more chunks than this (keeps warm loads fast).
 MAX_CHUNKS = 16
