@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.learn.beyond import VARIANTS, fit_variant, run_features
+from core.learn.beyond import VARIANTS, fit_variant, run_features, variant_features
 from core.learn.config import POST_ACCURACY, TrainConfig
 from core.learn.train import TrainResult, split_indices
 from core.text import number, percent
@@ -99,21 +99,21 @@ def seed_spread(X, y, config: TrainConfig, n_seeds: int, variants=VARIANTS, prog
     X (n, d) as trained; y (n,) encoded labels. progress("seeds", done, total)."""
     t0 = time.perf_counter()
     X, y = np.asarray(X), np.asarray(y)
-    seeds = tuple(config.split_seed + k for k in range(int(n_seeds)))
-    acc = np.zeros((len(variants), len(seeds)))
-    total, n_test = len(variants) * len(seeds), 0
-    for s, seed in enumerate(seeds):
-        cfg = replace(config, split_seed=seed)
-        tr, te, _ = split_indices(y, cfg)
-        n_test = len(te)
-        for v, variant in enumerate(variants):
+    configs = [replace(config, split_seed=config.split_seed + k) for k in range(int(n_seeds))]
+    splits = [split_indices(y, cfg)[:2] for cfg in configs]
+    acc = np.zeros((len(variants), len(splits)))
+    total = acc.size
+    for v, variant in enumerate(variants):
+        Z = variant_features(variant, X)  # a feature map once, for every split
+        for s, ((tr, te), cfg) in enumerate(zip(splits, configs)):
             if progress is not None:
-                progress("seeds", s * len(variants) + v, total)
-            acc[v, s] = fit_variant(variant, X, y, tr, te, cfg).accuracy
+                progress("seeds", v * len(splits) + s, total)
+            acc[v, s] = fit_variant(variant, Z, y, tr, te, cfg)
     if progress is not None:
         progress("seeds", total, total)
     models = tuple(Spread(v[0], v[1], acc[i]) for i, v in enumerate(variants))
-    return SeedSpread(seeds, n_test, models, time.perf_counter() - t0)
+    n_test = len(splits[-1][1]) if splits else 0
+    return SeedSpread(tuple(c.split_seed for c in configs), n_test, models, time.perf_counter() - t0)
 
 
 def seeds_folder(
