@@ -45,9 +45,12 @@ def core_click_to_report(root: Path, config) -> dict:
 
     run = T.train_folder(root, config, dataset_name=root.name, within=root.parent, progress=progress)
     total = time.perf_counter() - t0
+    # A stage lasts from its first progress report to the next stage's: "listing" also holds
+    # the fingerprint and the disk cache's load (features report once the cache is read).
     order = [k for k in ("listing", "features", "training", "curves") if k in marks] + ["end"]
     marks["end"] = total
-    stages = {a: marks[b] - marks[a] for a, b in itertools.pairwise(order)}
+    names = {"listing": "listing + cache load", "features": "describing", "curves": "learning curves"}
+    stages = {names.get(a, a): marks[b] - marks[a] for a, b in itertools.pairwise(order)}
     return {**stages, "total": total, "n": len(run.post.y), "accuracy": run.post.accuracy, "post": run.post}
 
 
