@@ -285,7 +285,7 @@ async def trainer(
                 await page.get_by_role("button", name="Train", exact=True).click()
                 first = False
             else:  # a changed parameter retrains by itself
-                seed_box = page.get_by_label("Split seed")
+                seed_box = page.get_by_label("Split seed", exact=True)
                 if not await seed_box.is_visible():
                     await page.get_by_text("Parameters (the post's defaults)").click()
                 seed += 1
