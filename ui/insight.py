@@ -21,7 +21,15 @@ from core.images import file_thumbnail
 from core.learn import insight, workers
 from core.learn.config import POST_ACCURACY
 from core.learn.regularisation import alpha_text, fit_sentence, sweep_folder
-from core.learn.seeds import SEED_CHOICES, SOFTMAX, SVM, claim_sentence, seeds_folder, spread_sentence
+from core.learn.seeds import (
+    SEED_CHOICES,
+    SOFTMAX,
+    SVM,
+    claim_sentence,
+    seeds_folder,
+    spread_sentence,
+    variants_sentence,
+)
 from core.text import md, number, percent
 from ui.charts import chart
 from ui.explain_state import hand_off
@@ -340,6 +348,7 @@ def seeds(run) -> None:
         "seeds_difference",
     )
     st.markdown(md(spread_sentence(spread)))
+    st.markdown(md(variants_sentence(spread)))
     claim = claim_sentence(spread)
     if claim:
         post = f"{percent(POST_ACCURACY['softmax'], 0)} vs {percent(POST_ACCURACY['svm'], 0)}"

@@ -158,6 +158,27 @@ def spread_sentence(spread: SeedSpread) -> str:
     return text + "the interval includes 0, so on this data the two cannot be told apart."
 
 
+def verdict(diff: Spread) -> str:
+    """A paired difference in words: its 95% interval above 0, below 0, or across it."""
+    lo, hi = diff.interval
+    return "better" if lo > 0 else "worse" if hi < 0 else "no clear difference"
+
+
+def variants_sentence(spread: SeedSpread) -> str:
+    """Each other model against the post's recipe, split by split, in words."""
+    if len(spread.seeds) < 2:
+        return ""
+    parts = []
+    for m in spread.models:
+        if m.name == SOFTMAX:
+            continue
+        d = spread.difference(m.name, SOFTMAX)
+        lo, hi = (f"{'+' if x > 0 else ''}{points(x)}" for x in d.interval)
+        mean = f"{'+' if d.mean > 0 else ''}{points(d.mean)}"
+        parts.append(f"{m.name} {mean} points (95% interval {lo} to {hi}), {verdict(d)}")
+    return "Against the post's recipe on the same splits: " + "; ".join(parts) + "."
+
+
 def claim_sentence(spread: SeedSpread) -> str:
     """Is the post's 65% vs 64% a difference or noise? Answered from these splits' spread."""
     if len(spread.seeds) < 2:

@@ -158,6 +158,9 @@ def test_seeds_and_the_alpha_sweep_run_on_their_buttons():
     post = at.session_state["train_run"].run.post
     assert len(table) == 5 and table.iloc[0]["model"] == "The post's recipe"
     assert any(rendered(m.value).startswith("Over 5 splits") for m in at.markdown)
+    assert any(
+        rendered(m.value).startswith("Against the post's recipe on the same splits") for m in at.markdown
+    )
     claim = next(rendered(i.value) for i in at.info if "a difference or noise?" in i.value)
     assert "The post's 1.0-point gap (65% vs 64%)" in claim
     at.button(key="sweep_run").click().run()

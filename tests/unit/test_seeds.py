@@ -86,6 +86,25 @@ def test_the_claim_is_answered_from_the_numbers():
     assert "level on 2" in sd.spread_sentence(level) and "no spread" in sd.claim_sentence(level)
 
 
+def test_every_other_model_is_weighed_against_the_posts_recipe():
+    spread = sd.SeedSpread(
+        (42, 43, 44, 45),
+        250,
+        (
+            sd.Spread(sd.SOFTMAX, "", np.array([0.60, 0.58, 0.62, 0.59])),
+            sd.Spread(sd.SVM, "", np.array([0.59, 0.59, 0.60, 0.60])),
+            sd.Spread("True multinomial softmax", "", np.array([0.64, 0.62, 0.65, 0.63])),
+            sd.Spread("Hellinger features", "", np.array([0.55, 0.53, 0.58, 0.53])),
+        ),
+    )
+    text = sd.variants_sentence(spread)
+    lr = spread.difference("True multinomial softmax", sd.SOFTMAX)
+    assert f"True multinomial softmax +{100 * lr.mean:.1f} points (95% interval +{100 * lr.low:.1f}" in text
+    assert "True multinomial softmax +3.8 points" in text and text.count("better") == 1
+    assert "Hellinger features -5.0 points" in text and "worse" in text
+    assert "Linear SVM (hinge) -0.3 points" in text and "no clear difference" in text
+
+
 def test_the_sweep_is_the_posts_model_at_every_alpha(data):
     X, labels, y = data
     run = train.train_arrays(X, labels, CONFIG, with_hinge=False)
