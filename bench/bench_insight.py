@@ -15,7 +15,7 @@ first training):
 4. Classify: one upload's waterfall (score_terms + figure).
 And on the sample, the Train page itself in AppTest: a rerun of the results (the epoch
 slider moved), the whole page. The 25,000 images are hard links to the sample's files in a
-temporary data folder (as bench/bench_features.py makes them), so every one is decoded
+temporary data folder (bench/bench_train.py's link_images), so every one is decoded
 once, into a temporary cache. Prints figures, asserts nothing.
 """
 
@@ -24,12 +24,13 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.bench_train import link_images
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SAMPLE = ROOT.parent / "shared" / "data" / "kaggle-sample"
@@ -43,21 +44,6 @@ def best(fn, repeat: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - t0)
     return min(times), out
-
-
-def link_folder(sample: Path, folder: Path, n: int) -> Path:
-    """n images as hard links to the sample's, cat.<i>.jpg ... (copies across filesystems:
-    the app refuses a symlink that leaves its data folder)."""
-    sources = sorted(p for p in sample.iterdir() if p.suffix.lower() == ".jpg")
-    folder.mkdir(parents=True)
-    for i in range(n):
-        src = sources[i % len(sources)]
-        link = folder / f"{src.name.split('.')[0]}.{i}.jpg"
-        try:
-            os.link(src, link)
-        except OSError:
-            shutil.copyfile(src, link)
-    return folder
 
 
 def page_side(run) -> dict[str, float]:
@@ -202,11 +188,13 @@ def main() -> None:
         os.environ["SOFTMAX_CACHE_DIR"] = str(Path(tmp) / "cache")
         os.environ.setdefault("SOFTMAX_TRAIN_WORKERS", "0")  # AppTest: the page's own thread
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-        sample = link_folder(args.sample, data / "kaggle-sample", 1000)
+        sample = data / "kaggle-sample"
+        link_images(args.sample, sample, 1000)
         measure(sample, args.repeat, Path(tmp) / "cache")
         apptest_rerun("kaggle-sample", args.repeat)
         if not args.skip_25k:
-            big = link_folder(args.sample, data / "links-25000", 25_000)
+            big = data / "links-25000"
+            link_images(args.sample, big, 25_000)
             measure(big, args.repeat, Path(tmp) / "cache")
             print(
                 "(25,000 hard links repeat each real image 25 times: times only, the accuracies mean nothing)"
