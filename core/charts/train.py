@@ -167,6 +167,7 @@ def gap_distribution_figure(gaps_train, gaps_test, bins: int = 20) -> go.Figure:
 
 def reliability_figure(mean_predicted, observed, counts, positive: str) -> go.Figure:
     """Predicted probability of `positive` against how often it was right, per bin."""
+    positive = html(positive)  # a class name: shown as text in the titles
     diagonal = {
         "type": "scatter",
         "x": [0, 1],
@@ -188,7 +189,7 @@ def reliability_figure(mean_predicted, observed, counts, positive: str) -> go.Fi
     return fast_figure(
         [diagonal, model],
         {
-            "title": _title(f"Reliability (test images): predicted vs observed P({positive})"),
+            "title": _title(f"Reliability of P({positive}), test images"),  # fits a phone
             "xaxis": {"title": _title(f"mean predicted P({positive})"), "range": [0, 1]},
             "yaxis": {"title": _title(f"fraction actually {positive}"), "range": [0, 1]},
             "height": 380,

@@ -119,3 +119,11 @@ def test_alpha_figures_mark_the_chosen_alpha_on_a_log_axis():
     assert loss.layout.yaxis2.side == "right" and loss.layout.yaxis2.overlaying == "y"
     assert loss.layout.yaxis2.dtick == 200_000  # round ticks: 1e6 / 5 rounded up to 2 x 10^5
     assert [charts._round_step(x) for x in (19.3, 0.3, 1.0, 7)] == [20, 0.5, 1, 10]
+
+
+def test_reliability_titles_show_a_class_name_as_text_and_fit_a_phone():
+    from core.charts.train import reliability_figure
+
+    fig = validated(reliability_figure([0.2, 0.8], [0.3, 0.7], [5, 5], "<b>dog</b>"))
+    assert fig.layout.title.text == "Reliability of P(&lt;b&gt;dog&lt;/b&gt;), test images"
+    assert "&lt;b&gt;" in fig.layout.xaxis.title.text and "<b>" not in fig.layout.yaxis.title.text
