@@ -199,10 +199,11 @@ def show_table_of_all(model, results, threshold: float) -> None:
         df,
         hide_index=True,
         column_config={
+            "answer": st.column_config.TextColumn(width=70),
+            **{f"p({c})": st.column_config.NumberColumn(format="%.3f", width=60) for c in model.classes},
             "confidence": st.column_config.ProgressColumn(
-                "confidence", min_value=0.0, max_value=1.0, format="%.3f"
+                "confidence", min_value=0.0, max_value=1.0, format="%.3f", width=110
             ),
-            **{f"p({c})": st.column_config.NumberColumn(format="%.3f") for c in model.classes},
         },
     )
     st.download_button(

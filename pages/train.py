@@ -181,6 +181,7 @@ def confusion(post, view) -> None:
         on_select="rerun",
         selection_mode="points",
     )
+    left.caption("Each cell: how many test images, and their share of the row (the actual class).")
     pick_cell(event, post.classes)
     with right:
         st.markdown("**See the images in a cell** (click it, or choose it here)")
@@ -235,9 +236,12 @@ def gaps(post) -> None:
             key=f"gaps_{part}",
             hide_index=True,
             column_config={
-                "image": st.column_config.ImageColumn("image", width="small"),
-                "gap": st.column_config.NumberColumn(format="%.4f"),
-                **{f"P({c})": st.column_config.NumberColumn(format="%.4f") for c in post.classes},
+                "image": st.column_config.ImageColumn("image", width=46),
+                "actual": st.column_config.TextColumn(width=60),
+                "predicted": st.column_config.TextColumn(width=72),
+                # Three decimals and narrow columns: on a phone the probabilities stay in view.
+                "gap": st.column_config.NumberColumn(format="%.3f", width=52),
+                **{f"P({c})": st.column_config.NumberColumn(format="%.3f", width=52) for c in post.classes},
             },
         )
     gap_train, gap_test = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 import colorsys
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -158,11 +159,32 @@ def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> 
     return go.Figure(data=[heat, strip, brightness], layout=layout)
 
 
+@dataclass(frozen=True)
+class Swatch:
+    index: int  # flat bin index, C order over (H, S, V)
+    css: str  # the bin's centre colour, rgb(...)
+    label: str  # 'orange 23-45° · sat 75-88% · val 88-100%' (hover, captions)
+    short: str  # 'orange · s 81% · v 94%' (an axis label that fits a phone)
+
+
+def swatch(index: int, bins: Sequence[int]) -> Swatch:
+    hb, sb, vb = (int(b) for b in bins)
+    i, j, k = (int(a) for a in np.unravel_index(int(index), (hb, sb, vb)))
+    r, g, b = (int(c) for c in bin_colors((hb, sb, vb))[i, j, k])
+    hue = hue_label(i, hb)  # 'orange 23-45°'
+    s_lo, s_hi, v_lo, v_hi = (100 * j / sb, 100 * (j + 1) / sb, 100 * k / vb, 100 * (k + 1) / vb)
+    return Swatch(
+        index=int(index),
+        css=f"rgb({r},{g},{b})",
+        label=f"{hue} · sat {s_lo:.0f}-{s_hi:.0f}% · val {v_lo:.0f}-{v_hi:.0f}%",
+        short=f"{hue.rsplit(' ', 1)[0]} · s {(s_lo + s_hi) / 2:.0f}% · v {(v_lo + v_hi) / 2:.0f}%",
+    )
+
+
 def top_bins(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> list[dict]:
     """The n bins holding the most pixels: index, share, colour and a readable description."""
     shares = pixel_shares(hist, bins)
     colors = bin_colors(bins)
-    hb, sb, vb = shares.shape
     flat = shares.ravel()
     order = np.argsort(-flat, kind="stable")[:n]
     out = []
@@ -170,13 +192,14 @@ def top_bins(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 10) -> 
         if flat[idx] <= 0:
             break
         i, j, k = np.unravel_index(idx, shares.shape)
+        sw = swatch(int(idx), bins)
         out.append(
             {
                 "index": int(idx),
                 "share": float(flat[idx]),
                 "rgb": tuple(int(c) for c in colors[i, j, k]),
-                "label": f"{hue_label(i, hb)} · sat {100 * j / sb:.0f}-{100 * (j + 1) / sb:.0f}% · "
-                f"val {100 * k / vb:.0f}-{100 * (k + 1) / vb:.0f}%",
+                "label": sw.label,
+                "short": sw.short,
             }
         )
     return out
@@ -188,13 +211,14 @@ def top_bins_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8), n: int = 
     fig = go.Figure(
         go.Bar(
             x=[100 * r["share"] for r in rows],
-            y=[r["label"] for r in rows],
+            y=[r["short"] for r in rows],  # the short label fits a phone; the whole one on hover
+            customdata=[r["label"] for r in rows],
             orientation="h",
             marker_color=[_css(r["rgb"]) for r in rows],
             marker_line=dict(color="black", width=0.5),
             text=[f"{100 * r['share']:.1f}%" for r in rows],
             textposition="outside",
-            hovertemplate="%{y}<br>%{x:.1f}% of pixels<extra></extra>",
+            hovertemplate="%{customdata}<br>%{x:.1f}% of pixels<extra></extra>",
         )
     )
     fig.update_layout(

@@ -8,14 +8,11 @@ saturation and value), so a weight's bar is the colour it votes with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numpy as np
 import plotly.graph_objects as go
 
 from core.charts.figure import fast_figure
-from core.charts.histogram import bin_colors, hue_label
+from core.charts.histogram import swatch
 from core.charts.train import TEST_COLOR, TRAIN_COLOR
 from core.text import html, number
 
@@ -28,28 +25,6 @@ def _title(text: str) -> dict:
 
 
 # ---------------------------------------------------------------- a colour bin, for people
-
-
-@dataclass(frozen=True)
-class Swatch:
-    index: int  # flat bin index, C order over (H, S, V)
-    css: str  # the bin's centre colour, rgb(...)
-    label: str  # 'orange 23-45° · sat 75-88% · val 88-100%' (hover, captions)
-    short: str  # 'orange · s 81% · v 94%' (an axis label that fits a phone)
-
-
-def swatch(index: int, bins: Sequence[int]) -> Swatch:
-    hb, sb, vb = (int(b) for b in bins)
-    i, j, k = (int(a) for a in np.unravel_index(int(index), (hb, sb, vb)))
-    r, g, b = (int(c) for c in bin_colors((hb, sb, vb))[i, j, k])
-    hue = hue_label(i, hb)  # 'orange 23-45°'
-    s_lo, s_hi, v_lo, v_hi = (100 * j / sb, 100 * (j + 1) / sb, 100 * k / vb, 100 * (k + 1) / vb)
-    return Swatch(
-        index=int(index),
-        css=f"rgb({r},{g},{b})",
-        label=f"{hue} · sat {s_lo:.0f}-{s_hi:.0f}% · val {v_lo:.0f}-{v_hi:.0f}%",
-        short=f"{hue.rsplit(' ', 1)[0]} · s {(s_lo + s_hi) / 2:.0f}% · v {(v_lo + v_hi) / 2:.0f}%",
-    )
 
 
 def signed(x: float, decimals: int = 2) -> str:

@@ -91,7 +91,7 @@ def confusion_figure(cm, classes) -> go.Figure:
     return fast_figure(
         [heatmap, cells],
         {
-            "title": _title("Confusion matrix (test images): count and % of the row"),
+            "title": _title("Confusion matrix (test images)"),
             "height": 200 + 60 * k,
             "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
             "clickmode": "event+select",
@@ -119,16 +119,18 @@ def learning_curve_figure(curves, metric: str = "loss", loss_name: str = "log lo
         }
         for part, color in (("train", TRAIN_COLOR), ("test", TEST_COLOR))
     ]
-    yaxis = {"title": _title(loss_name if metric == "loss" else "accuracy")}
+    # Powers of ten, not SI prefixes: a loss of 2x10^-4 must not read "200µ".
+    yaxis = {"title": _title(loss_name if metric == "loss" else "accuracy"), "exponentformat": "power"}
     if metric != "loss":
         yaxis.update(range=[0, 1], tickformat=".0%")
     return fast_figure(
         traces,
         {
             "title": _title(f"Learning curve: {loss_name if metric == 'loss' else 'accuracy'} per epoch"),
-            "height": 320,
+            "height": 340,
             "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
-            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+            # Under the axis: above the plot it ran into the title on a phone.
+            "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"},
             "xaxis": {"title": _title("epoch"), "dtick": 1 if len(epochs) <= 20 else None},
             "yaxis": yaxis,
         },
@@ -159,8 +161,9 @@ def gap_distribution_figure(gaps_train, gaps_test, bins: int = 20) -> go.Figure:
             "title": _title("Probability gap: max probability minus the next"),
             "xaxis": {"title": _title("gap"), "range": [0, 1]},
             "yaxis": {"title": _title("% of images")},
-            "height": 340,
+            "height": 360,
             "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+            "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"},
         },
     )
 

@@ -91,19 +91,19 @@ def classify_batch(model: SavedModel, files: Iterable[tuple[str, bytes]]) -> lis
 
 def results_table(results: Sequence[ImageResult], classes: Sequence[str], threshold: float) -> pd.DataFrame:
     """One row per image that was classified, most confident first: the answer and each
-    class's probability first (what a narrow screen shows), the most likely class last.
+    class's probability first (what a narrow screen shows), then the confidence bar.
     Files that could not be classified are not rows: each has its own message."""
     rows = []
     for r in results:
         if not r.ok:
             continue
-        row = {"file": r.name, "answer": r.answer(threshold), "confidence": r.confidence}
+        row = {"file": r.name, "answer": r.answer(threshold)}
         for i, c in enumerate(classes):
             row[f"p({c})"] = None if r.probabilities is None else float(r.probabilities[i])
-        row["most likely"] = r.predicted
+        row["confidence"], row["most likely"] = r.confidence, r.predicted
         rows.append(row)
     df = pd.DataFrame(
-        rows, columns=["file", "answer", "confidence", *[f"p({c})" for c in classes], "most likely"]
+        rows, columns=["file", "answer", *[f"p({c})" for c in classes], "confidence", "most likely"]
     )
     return df.sort_values("confidence", ascending=False, kind="stable", na_position="last").reset_index(
         drop=True

@@ -28,6 +28,14 @@ LAYOUT = """() => {
       + '[data-testid="stCaptionContainer"], .katex-display')]
     .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 2)
     .map(e => e.innerText.slice(0, 60));
+  // A chart's title or tick label that runs past the chart's own box.
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const box = plot.getBoundingClientRect();
+    for (const t of plot.querySelectorAll('.gtitle, .ytick text, .xtick text')) {
+      const r = t.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 2 || r.right > box.right + 2)) cut.push('chart: ' + t.textContent.slice(0, 60));
+    }
+  }
   return {page: doc.scrollWidth - doc.clientWidth, cut};
 }"""
 # A number's place holding the words a bug leaves there.

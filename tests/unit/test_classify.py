@@ -174,7 +174,7 @@ def test_table_is_sorted_by_confidence_and_the_csv_reads_back(binary):
     assert np.all(np.diff(conf) <= 0) and len(conf) == 6
     back = pd.read_csv(io.BytesIO(table_csv(df)))
     # The answer and the probabilities first: what a phone shows without scrolling sideways.
-    assert list(back.columns) == ["file", "answer", "confidence", "p(cat)", "p(dog)", "most likely"]
+    assert list(back.columns) == ["file", "answer", "p(cat)", "p(dog)", "confidence", "most likely"]
     np.testing.assert_allclose(back["p(cat)"].iloc[:6] + back["p(dog)"].iloc[:6], 1, atol=1e-5)
 
 
