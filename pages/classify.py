@@ -184,7 +184,9 @@ def show_why(choice: Choice, r: cl.ImageResult, figs: dict, i: int) -> None:
 def show_terms(model, r: cl.ImageResult, figs: dict, i: int) -> None:
     """Where a score comes from: s = sum_j W_j x_j + b, its largest terms first."""
     st.markdown(
-        "**Where the score comes from**: each colour bin's feature x_j (its share of the pixels) times its weight W_j, plus b."
+        "**Where the score comes from**: each colour bin's feature x_j times its weight W_j, plus b. "
+        "x_j is the bin's share of the pixels divided by the histogram's length (the post's L2 "
+        "normalisation: the 512 values' squares sum to 1), so it is larger than the share itself."
     )
     row = class_row(model.classes, "The score of", f"terms_class_{i}", model.classes.index(r.predicted))
     terms = insight.score_terms(model, r.hist, row)

@@ -10,6 +10,7 @@ run on a button, in the worker process, with a progress bar.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -125,7 +126,8 @@ def weights_caption(vector: insight.WeightVector, bins, view: insight.EpochView)
     d = int(bins[0] * bins[1] * bins[2])
     return (
         f"Each bar is one of the {d} colour bins, painted in its own hue, saturation and value, and "
-        f"its length is the weight W_j the score gives that colour's share of the image. Positive "
+        f"its length is the weight W_j the score gives that bin's value x_j (the share of the image's pixels "
+        f"in that colour, scaled so the whole histogram has length 1, as the post normalises it). Positive "
         f"weights vote {vector.votes_for}, negative ones vote {vector.votes_against}; the bias b is "
         f"{number(vector.bias)} and |W| = {number(vector.norm, 2)}."
     )
@@ -186,18 +188,21 @@ def losses(run) -> None:
     c[2].metric("Mistakes", f"{int((~found.correct).sum()):,} of {len(found.loss):,}")
     st.caption(
         "The dataset's loss is the mean of one loss per test image: −ln of the probability the "
-        "model gave the true class (the Explain page's loss, image by image). " + insight.loss_sentence(found)
+        "model gave the true class (the Explain page's loss, image by image). "
+        + insight.loss_sentence(found)
+        + f" For the reported model (after epoch {post.config.epochs}), whatever epoch the replay above shows."
     )
     chart(charts.loss_distribution_figure(found), "loss_hist")
     costly = insight.top_losses(post, found)
     st.markdown("**The costliest test images** (top losses: the most confident mistakes first)")
+    nb = "\u00a0"  # no line break inside "p(cat) 0.01"
     captions = [
         md(
             f"{i + 1}. {c.actual} → {c.predicted}"
             if c.actual != c.predicted
             else f"{i + 1}. {c.actual}, right"
         )
-        + md(f", p {number(c.p_predicted, 2)} · loss {number(c.loss, 2)}")
+        + md(f" · p({c.actual}){nb}{number(math.exp(-c.loss), 2)} · loss{nb}{number(c.loss, 2)}")
         for i, c in enumerate(costly)
     ]
     _gallery(post, [c.row for c in costly], captions)

@@ -98,7 +98,7 @@ def gradient_figure(
     ]
     return _figure(
         bars,
-        "Which way each score should move (minus the gradient)",
+        "Which way each score should move",
         barmode="group",
         legend={"orientation": "h", "y": -0.2},
         xaxis={"tickmode": "array", "tickvals": x, "ticktext": ticks},

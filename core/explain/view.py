@@ -30,6 +30,7 @@ class OverflowPart:
     shift: float  # c, added to every s / T
     view: sm.OverflowView
     largest_difference: float  # max |stable p - the page's p|: 0 up to rounding
+    naive_difference: float  # max |naive p - stable p| (nan when the naive form broke)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def explain_view(state: ExplainState, shift: float | None = None) -> ExplainView
     if shift is not None:
         view = sm.overflow_view(c.s / c.t + shift)
         diff = float(np.max(np.abs(view.stable_probabilities - table.probabilities)))
-        overflow = OverflowPart(float(shift), view, diff)
+        with np.errstate(invalid="ignore"):
+            naive = float(np.max(np.abs(view.naive_probabilities - view.stable_probabilities)))
+        overflow = OverflowPart(float(shift), view, diff, naive)
     return ExplainView(
         state=state,
         table=table,

@@ -43,9 +43,17 @@ def over_t(v: ExplainView) -> str:
 
 
 def topk_sentence(v: ExplainView) -> str:
+    s, y = v.state.scores, v.state.target
+    tied = [md(c) for i, c in enumerate(v.state.classes) if i != y and s[i] == s[y]]
+    tie = (
+        f" (tied with {', '.join(tied)}: a tie is not a win, so the tie counts against it)"
+        if tied and s[y] == max(s)
+        else ""
+    )
+    top5 = " (with 5 classes or fewer, always)" if len(s) <= 5 else ""
     return (
-        f"**{md(v.true_class)}** ranks **{v.rank}** of {len(v.state.classes)}: "
-        f"top-1 {'correct' if v.top1 else 'wrong'}, top-5 {'correct' if v.top5 else 'wrong'}."
+        f"**{md(v.true_class)}** ranks **{v.rank}** of {len(v.state.classes)}{tie}: "
+        f"top-1 {'correct' if v.top1 else 'wrong'}, top-5 {'correct' if v.top5 else 'wrong'}{top5}."
     )
 
 
@@ -103,7 +111,14 @@ def overflow_message(o: OverflowPart, z: str = "s") -> tuple[str, str]:
             "float64 (about e^−745), so each is 0, the sum is 0 and 0 / 0 = nan. The max-subtracted "
             f"form still gives the same probabilities ({diff}): its largest term is e^0 = 1."
         )
+    if o.naive_difference > 1e-9:
+        return "warning", (
+            f"Naive softmax did not break with c = {o.shift:g}, but it lost precision: its exponentials "
+            "are so small (near the smallest float64, about e^−745) that only a few digits survive, "
+            f"and its probabilities differ from the stable ones by up to {o.naive_difference:.1e}. "
+            f"The max-subtracted form keeps every digit ({diff} from the page's p)."
+        )
     return "success", (
-        f"Both forms agree with c = {o.shift:g}; the probabilities did not move ({diff}). "
-        "Try c = 1000 or −1000."
+        f"Both forms agree with c = {o.shift:g}: the naive and the stable probabilities differ by at "
+        f"most {o.naive_difference:.1e}, and the shift did not move them ({diff}). Try c = 1000 or −1000."
     )

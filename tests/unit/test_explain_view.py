@@ -144,3 +144,18 @@ def test_words_keep_names_as_text_and_numbers_whole():
     p, loss = words.formulas(v)
     assert r"\times 10^{-14}" in p and r"\text{cat}" in p and "$" not in p + loss
     assert math.isfinite(v.loss) and tex_number(v.loss) in loss
+
+
+def test_the_overflow_verdict_compares_the_naive_form_with_the_stable_one():
+    """At c = -740 the naive exponentials are subnormal: no nan, but digits lost. The page
+    once said 'both forms agree' there, quoting a difference that did not compare them."""
+    from core.explain import words
+    from core.explain.state import default_state
+    from core.explain.view import explain_view
+
+    kind, text = words.overflow_message(explain_view(default_state(), shift=-740).overflow)
+    assert kind == "warning" and "lost precision" in text
+    o = explain_view(default_state(), shift=-740).overflow
+    assert o.naive_difference > 1e-5
+    kind, text = words.overflow_message(explain_view(default_state(), shift=100).overflow)
+    assert kind == "success" and explain_view(default_state(), shift=100).overflow.naive_difference < 1e-12
