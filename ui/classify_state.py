@@ -18,6 +18,7 @@ from core.learn.classify import ImageResult, classify_one
 from core.learn.model import SavedModel
 
 KEPT = "_classify_kept"  # file id -> KeptImage, in upload order
+SEEN = "_classify_uploader_seen"  # file ids the uploader itself has held since it was last drawn anew
 BUDGET_BYTES = 64 * 1024 * 1024  # image bytes one session keeps (results are kept regardless)
 UPLOADER = "uploads"
 
@@ -42,9 +43,12 @@ def remember(uploads: list, uploader_was_there: bool, snapshot, camera_was_there
     drawn again after a page switch is empty and removes nothing). Oldest first."""
     kept = _kept()
     ids = {u.file_id for u in uploads}
-    if uploader_was_there:
-        for file_id in [k for k, v in kept.items() if v.name != CAMERA and k not in ids]:
-            del kept[file_id]
+    # Only what this uploader held and no longer holds was removed by the user: images kept
+    # from before a page switch were never in it, and a new upload must not drop them.
+    seen = st.session_state.get(SEEN, set()) if uploader_was_there else set()
+    for file_id in seen - ids:
+        kept.pop(file_id, None)
+    st.session_state[SEEN] = ids
     if camera_was_there or snapshot is not None:  # a new snapshot replaces the old one
         keep = snapshot.file_id if snapshot is not None else None
         for file_id in [k for k, v in kept.items() if v.name == CAMERA and k != keep]:
@@ -62,6 +66,7 @@ CAMERA = "camera snapshot"
 
 def forget_all() -> None:
     st.session_state.pop(KEPT, None)
+    st.session_state.pop(SEEN, None)
 
 
 def classified(model: SavedModel, model_key: str, images: list[KeptImage]) -> list[tuple[ImageResult, dict]]:

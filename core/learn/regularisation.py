@@ -165,8 +165,8 @@ def _under(sweep: AlphaSweep) -> str:
     if hi.train_acc <= top_train - OVERFIT or hi.test_acc <= sweep.majority + 0.01:
         return (
             f"Under-fitting: at alpha {alpha_text(hi.alpha)} the training accuracy falls to "
-            f"{percent(hi.train_acc)} (test {percent(hi.test_acc)}; always answering the commonest "
-            f"class scores {percent(sweep.majority)}): the weights are held too small to fit even the "
+            f"{percent(hi.train_acc)} (test {percent(hi.test_acc)}; always answering the training set's commonest "
+            f"class scores {percent(sweep.majority)} of the test images): the weights are held too small to fit even the "
             "training images. "
         )
     return (

@@ -258,3 +258,21 @@ def test_the_session_model_comes_first_then_saved_ones(binary):
     at = page_with(model)
     options = at.selectbox(key="saved_model").options
     assert options[0].startswith("Trained in this session") and options[1].startswith("Saved: test · 4x4x4")
+
+
+def test_images_kept_from_before_a_page_switch_survive_a_new_upload(binary):
+    """A visit to Explain and back, then one more file (even one that is not an image):
+    the earlier images are still classified; removing a file from the uploader drops it."""
+    _, model = binary
+    at = upload(page_with(model), ("a.jpg", encode(photo("cat"))), ("b.jpg", encode(photo("dog", seed=3))))
+    at.switch_page("pages/explain.py").run()
+    at.switch_page("pages/classify.py").run()
+    assert any("2 image(s) kept" in c.value for c in at.caption)
+    at.file_uploader(key="uploads").upload("notes.jpg", b"just some text", "image/jpeg").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "file" in d.value.columns)
+    assert set(table["file"]) == {"a.jpg", "b.jpg"}
+    assert any("notes.jpg" in rendered(e.value) for e in at.error)
+    at.file_uploader(key="uploads").clear().run()  # the user removes notes.jpg
+    assert not any("notes.jpg" in rendered(e.value) for e in at.error)
+    assert next(d.value for d in at.dataframe if "file" in d.value.columns).shape[0] == 2
