@@ -110,7 +110,12 @@ def test_report_rows_follow_sklearns_order():
     rows = evaluate.report_rows(r.report)
     assert [row[""] for row in rows] == ["bird", "cat", "dog", "accuracy", "macro avg", "weighted avg"]
     acc = rows[3]
-    assert acc["f1-score"] == r.accuracy and acc["precision"] is None and acc["recall"] is None and acc["support"] == 50
+    assert (
+        acc["f1-score"] == r.accuracy
+        and acc["precision"] is None
+        and acc["recall"] is None
+        and acc["support"] == 50
+    )
 
 
 def test_one_class_is_refused():
@@ -159,7 +164,9 @@ def test_learning_curve_ends_on_the_reported_model():
 
 
 def test_probability_gaps_and_samples():
-    assert evaluate.probability_gaps(np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])) == pytest.approx([0.5, 0.0])
+    assert evaluate.probability_gaps(np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])) == pytest.approx(
+        [0.5, 0.0]
+    )
     X, labels = _data(k=3)
     r = fit(X, labels, SMALL, paths=[f"/x/{i}.jpg" for i in range(len(labels))])
     a, b = evaluate.sample_gaps(r, "train", seed=1), evaluate.sample_gaps(r, "train", seed=2)
@@ -221,7 +228,9 @@ def test_train_dataset_from_a_folder_skips_unreadable_files(tmp_path):
     features = [c for c in calls if c[0] == "features"]
     assert features and features[-1] == ("features", 21, 21)
     stages = [c[0] for c in calls]  # what the page's bar says, in order
-    assert stages.index("listing") < stages.index("features") < stages.index("training") < stages.index("curves")
+    assert (
+        stages.index("listing") < stages.index("features") < stages.index("training") < stages.index("curves")
+    )
     assert ("curves", 10, 10) in calls  # epoch 10 of 10
     assert r.model.meta["dataset"] == "pets" and r.model.bins == (4, 4, 4)
     again = train.train_folder(root, TrainConfig(bins=(4, 4, 4)), dataset_name="pets")  # from memory
