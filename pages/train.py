@@ -81,7 +81,10 @@ def show(kept: training.KeptRun) -> None:
             st.dataframe(pd.DataFrame(run.skipped[:500], columns=["file", "reason"]), hide_index=True)
     headline(kept)
     reports(run)
-    learning_curves(run)
+    kept = training.with_curves(kept)  # after the report: it is on the page while they are made
+    run = kept.run
+    if run.curves is not None:
+        learning_curves(run)
     st.subheader("What the model learned, epoch by epoch")
     view = insight.replay(run)
     matrix, colours = st.tabs(["Confusion matrix", "Weights as colours"], key="learned_tabs")

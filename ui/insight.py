@@ -49,6 +49,8 @@ def _ident(run) -> tuple:
 
 def replay(run) -> insight.EpochView:
     """The slider over epochs (the reported model by default) and that epoch's accuracy."""
+    if run.curves is None:  # no curves to replay (ui.training.with_curves said why)
+        return insight.reported_view(run.post)
     epochs = len(run.curves.epoch)
     if ss.get("replay_for") != _ident(run) or not 1 <= ss.get("replay_epoch", epochs) <= epochs:
         ss["replay_epoch"] = epochs  # a new run starts on its reported model

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -23,7 +23,7 @@ from core.learn import workers
 from core.learn.config import TrainConfig, TrainingError
 from core.learn.lock import Holder, LockTimeout, training_lock
 from core.learn.saved import save_model
-from core.learn.train import TrainRun, train_folder
+from core.learn.train import TrainRun, curves_folder, train_folder
 from core.text import md
 
 RUN = "train_run"  # session key: the KeptRun on show
@@ -73,6 +73,7 @@ def train(info: DatasetInfo, config: TrainConfig) -> KeptRun | None:
                 cache_dir=str(paths.cache_dir()),
                 within=str(paths.data_dir()),
                 progress=feedback.progress,
+                with_curves=False,  # the report first: with_curves() makes them next
             )
     except LockTimeout as exc:
         st.error(f"Cannot train on **{md(info.name)}** now: {md(str(exc))}.")
@@ -86,6 +87,36 @@ def train(info: DatasetInfo, config: TrainConfig) -> KeptRun | None:
     finally:
         feedback.clear()
     return keep(run, held.waited)
+
+
+def with_curves(kept: KeptRun) -> KeptRun:
+    """The run with its learning curves, made now in the worker if training left them for
+    after the report (they are most of a warm run: 10 refits). No lock: they only read the
+    features the training just cached. If they cannot be made, the page says why."""
+    if kept.run.curves is not None:
+        return kept
+    bar = st.progress(0.0, text="Learning curves...")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"Learning curves: epoch {done} of {total}")
+
+    try:
+        curves = workers.run(
+            curves_folder,
+            kept.run.path,
+            kept.run,
+            cache_dir=str(paths.cache_dir()),
+            within=str(paths.data_dir()),
+            progress=progress,
+        )
+    except (DatasetError, TrainingError, workers.WorkerError, OSError) as exc:
+        st.warning(f"No learning curves for this run: {md(exc)}")
+        return kept
+    finally:
+        bar.empty()
+    kept = replace(kept, run=replace(kept.run, curves=curves))
+    st.session_state[RUN] = kept
+    return kept
 
 
 def keep(run: TrainRun, waited: float = 0.0) -> KeptRun:

@@ -393,6 +393,35 @@ class EpochView:
         return self.epoch == self.epochs
 
 
+def reported_view(result: TrainResult) -> EpochView:
+    """The reported model as an EpochView, when there are no learning curves to replay."""
+    y, tr, te = result.y, result.train_idx, result.test_idx
+    k = len(result.classes)
+    test_loss = (
+        float(log_loss(y[te], result.proba_test, labels=range(k)))
+        if result.proba_test is not None
+        else float("nan")
+    )
+    train_loss = (
+        float(log_loss(y[tr], result.proba_train, labels=range(k)))
+        if result.proba_train is not None
+        else float("nan")
+    )
+    epochs = int(result.config.epochs)
+    return EpochView(
+        epoch=epochs,
+        epochs=epochs,
+        coef=result.model.coef,
+        intercept=result.model.intercept,
+        pred_test=result.pred_test,
+        confusion=result.confusion,
+        test_acc=float(result.accuracy),
+        train_acc=float(np.mean(result.pred_train == y[tr])) if len(tr) else float("nan"),
+        test_loss=test_loss,
+        train_loss=train_loss,
+    )
+
+
 def at_epoch(result: TrainResult, curves: LearningCurves, epoch: int) -> EpochView:
     epochs = len(curves.epoch)
     k = min(max(int(epoch), 1), epochs) - 1

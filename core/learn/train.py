@@ -321,7 +321,7 @@ def train_arrays(
     if with_hinge and config.loss != "hinge":
         hinge = _fit(X, y, classes, split, replace(config, loss="hinge"), paths, dataset_name)
     curves = learning_curves(X, post, progress) if with_curves else None
-    colours = test_colours(X[post.test_idx]) if with_curves else None  # the page's, like the curves
+    colours = test_colours(X[post.test_idx])  # which test images hold most of each colour (cheap)
     return TrainRun(
         dataset=dataset_name,
         config=config,
@@ -347,10 +347,14 @@ def train_folder(
     cache_dir=None,
     within=None,
     progress=None,
+    with_curves: bool = True,
 ) -> TrainRun:
     """The Train page's whole job in one call (one trip to a worker process, and no
     feature matrix crosses back): the folder listed once, its features through the disk
-    cache, then train_arrays. within: the folder no image may resolve outside of."""
+    cache, then train_arrays. within: the folder no image may resolve outside of.
+    with_curves=False leaves the learning curves to curves_folder, so the report comes
+    first (they are most of a warm run); unless the features could not be cached, when
+    they are made now, from the features in hand."""
     from core.data.dataset import load_dataset
     from core.data.library import is_synthetic_folder
     from core.learn.features import dataset_features, fingerprint
@@ -377,6 +381,7 @@ def train_folder(
         dataset_name=dataset_name,
         skipped=feats.skipped,
         progress=progress,
+        with_curves=with_curves or bool(feats.cache_notes),
     )
     synthetic = is_synthetic_folder(root)
     if synthetic:  # the model says so wherever it goes (Classify, a downloaded file)
@@ -397,3 +402,20 @@ def train_folder(
             while len(_MEMORY) > _MEMORY_SIZE:
                 _MEMORY.popitem(last=False)
     return run
+
+
+def curves_folder(root, run: TrainRun, *, cache_dir=None, within=None, progress=None) -> LearningCurves:
+    """The learning curves of a run that train_folder made without them: its very images'
+    features read back from the disk cache (a changed folder is refused)."""
+    from core.data.dataset import load_dataset
+    from core.learn.features import dataset_features
+
+    feats = dataset_features(load_dataset(root, within=within), run.config, cache_dir=cache_dir)
+    if feats.paths != run.post.paths:
+        raise TrainingError("the images in the folder changed after training; train again first")
+    curves = learning_curves(feats.X, run.post, progress)
+    with _MEMORY_LOCK:  # the remembered run gets them too: Train again shows them at once
+        for key, known in _MEMORY.items():
+            if known.fingerprint == run.fingerprint and known.config == run.config:
+                _MEMORY[key] = replace(known, curves=curves)
+    return curves

@@ -307,3 +307,17 @@ def test_thumbnail_follows_a_changed_file(tmp_path):
     assert blue[..., 0].mean() > 200 and blue[..., 2].mean() < 60
     p.unlink()
     assert file_thumbnail(p, 96) is None
+
+
+def test_curves_made_after_the_report_equal_those_made_with_it(tmp_path):
+    """The page shows the report first and makes the learning curves next (from the cache)."""
+    root = make_kaggle_folder(tmp_path / "pets", per_class=12)
+    config = TrainConfig(bins=(4, 4, 4), epochs=4)
+    later = train.train_folder(root, config, dataset_name="later", with_curves=False)
+    assert later.curves is None
+    curves = train.curves_folder(root, later)
+    now = train.train_folder(root, config, dataset_name="now").curves
+    for field in ("train_loss", "test_loss", "train_acc", "test_acc", "coef", "pred_test"):
+        np.testing.assert_allclose(getattr(curves, field), getattr(now, field))
+    again = train.train_folder(root, config, dataset_name="later", with_curves=False)
+    assert again.from_memory and again.curves is not None  # remembered with its curves
