@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness.app_server import ROOT, free_port
+from harness.app_server import ROOT, free_port, stop_process
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
 COOKIE = "softmax_route"
@@ -86,12 +86,7 @@ class Proxy:
         return sum(process_cpu_seconds(p) for p in pids)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 def process_cpu_seconds(pid: int) -> float:
