@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 
 import numpy as np
 import psutil
@@ -85,7 +86,7 @@ def test_each_session_stays_on_one_process_and_sessions_spread(fleet):
             for sock in socks:
                 await sock.close()
 
-    asyncio.run(go())
+    run_async(go())
 
 
 def test_two_processes_training_one_dataset_at_once_leave_a_sound_cache_and_models(fleet):
@@ -117,7 +118,7 @@ def test_two_processes_training_one_dataset_at_once_leave_a_sound_cache_and_mode
             for sock in socks:
                 await sock.close()
 
-    asyncio.run(go())
+    run_async(go())
     # The shared cache: every chunk whole and valid, one row per image, nothing left over.
     fc = FeatureCache(cache, (8, 8, 8), True).load()
     assert fc.notes == [] and len(fc) == N_IMAGES
@@ -131,3 +132,22 @@ def test_two_processes_training_one_dataset_at_once_leave_a_sound_cache_and_mode
         assert np.isfinite(model.coef).all()
     for s in servers:
         assert s.tracebacks() == 0
+
+
+def run_async(coroutine) -> None:
+    """asyncio.run in a thread of its own: the browser tests' sync Playwright keeps an event
+    loop running in the main thread for the whole session."""
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:  # raised again in the test's own thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(300)
+    assert not thread.is_alive(), "the sessions did not finish in 300 s"
+    if failure:
+        raise failure[0]

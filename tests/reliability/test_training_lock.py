@@ -116,7 +116,7 @@ def test_a_training_interrupted_at_any_streamlit_call_leaves_no_lock(monkeypatch
 
 
 def test_a_worker_killed_mid_training_releases_the_lock_and_the_next_training_works(monkeypatch):
-    root = _dataset()
+    root = _dataset(per_class=400)  # long enough for the page to hear progress before it ends
     monkeypatch.setenv(workers.ENV, "1")
     real = ui.training._Feedback.progress
     killed = []
