@@ -64,3 +64,16 @@ def make_zip(entries, compression=None) -> bytes:
         for name, data in entries:
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+def jpeg_with_orientation(img, orientation: int) -> bytes:
+    """A JPEG whose EXIF says 'rotate to display' (an APP1 segment holding only the
+    Orientation tag, after SOI)."""
+    import struct
+
+    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1)
+    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    data = encode(img, ".jpg")
+    return data[:2] + app1 + data[2:]

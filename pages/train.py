@@ -214,12 +214,7 @@ def pick_cell(event, classes) -> None:
 
 
 def thumbnails(post, rows) -> None:
-    shown = [(file_thumbnail(post.paths[r], within=paths.data_dir()), Path(post.paths[r]).name) for r in rows]
-    shown = [(img, name) for img, name in shown if img is not None]
-    if shown:
-        st.image([img for img, _ in shown], caption=[md(name) for _, name in shown], width=96)
-    elif len(rows):
-        st.caption("The images cannot be read any more (removed or changed on disk).")
+    insight.gallery(post, list(rows), [md(Path(post.paths[r]).name) for r in rows], width=96)
 
 
 def gaps(post) -> None:

@@ -162,17 +162,17 @@ def colour_gallery(run, index: int, row: int) -> None:
         md(f"{percent(img.share, 0)} of pixels · {what} {charts.signed(img.score)} → {img.predicted}")
         for img in found
     ]
-    _gallery(post, [img.row for img in found], captions)
+    gallery(post, [img.row for img in found], captions)
 
 
-def _gallery(post, rows: list[int], captions: list[str]) -> None:
+def gallery(post, rows: list[int], captions: list[str], width: int = THUMB) -> None:
     """Thumbnails of the run's images with their captions (Markdown, already escaped)."""
     shown = [
         (file_thumbnail(post.paths[r], THUMB, within=paths.data_dir()), c) for r, c in zip(rows, captions)
     ]
     shown = [(img, c) for img, c in shown if img is not None]
     if shown:
-        st.image([img for img, _ in shown], caption=[c for _, c in shown], width=THUMB)
+        st.image([img for img, _ in shown], caption=[c for _, c in shown], width=width)
     elif rows:
         st.caption("The images cannot be read any more (removed or changed on disk).")
 
@@ -207,7 +207,7 @@ def losses(run) -> None:
         + md(f" · p({c.actual}){nb}{number(math.exp(-c.loss), 2)} · loss{nb}{number(c.loss, 2)}")
         for i, c in enumerate(costly)
     ]
-    _gallery(post, [c.row for c in costly], captions)
+    gallery(post, [c.row for c in costly], captions)
     if costly and post.paths:
         explain_one(run, costly)
     if len(post.classes) > 2:

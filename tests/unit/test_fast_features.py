@@ -3,8 +3,6 @@ path (no EXIF orientation, HSV in place), batches in parallel, and the cache's b
 
 from __future__ import annotations
 
-import struct
-
 import cv2
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from core.features import extract_features
 from core.images import color_histogram, decode_image, describe, stat_ref
 from core.images.decode import FAST_MIN_PIXELS
 from core.learn.feature_cache import FeatureCache
-from harness.images import encode, make_image, write_image
+from harness.images import encode, jpeg_with_orientation, make_image, write_image
 
 
 @pytest.mark.parametrize(
@@ -34,21 +32,13 @@ def test_fast_decode_is_as_small_as_the_pixels_left_allow(size, shape):
     assert decode_image(encode(make_image(size=size), ".png"), fast=True).shape[:2] == size  # JPEGs only
 
 
-def _rotated_jpeg(img, orientation: int) -> bytes:
-    """A JPEG whose EXIF says 'rotate to display' (APP1 with only the Orientation tag)."""
-    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1)
-    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
-    payload = b"Exif\x00\x00" + tiff
-    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    data = encode(img, ".jpg")
-    return data[:2] + app1 + data[2:]
-
-
 @pytest.mark.parametrize("fast", [False, True])
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
 def test_describe_equals_the_histogram_of_the_displayed_image(tmp_path, fast, orientation):
     path = tmp_path / "photo.jpg"
-    path.write_bytes(_rotated_jpeg(make_image(size=(90, 140), noise=60, seed=orientation), orientation))
+    path.write_bytes(
+        jpeg_with_orientation(make_image(size=(90, 140), noise=60, seed=orientation), orientation)
+    )
     shown = decode_image(path, fast=fast)  # EXIF applied, as cv2.imread does
     np.testing.assert_array_equal(describe(path, fast=fast), color_histogram(shown))
     if not fast:  # the post's own loop: cv2.imread, then the histogram

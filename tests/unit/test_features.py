@@ -22,7 +22,7 @@ from core.features import (
     extract_features,
     image_size,
 )
-from harness.images import encode, make_image, write_image
+from harness.images import encode, jpeg_with_orientation, make_image, write_image
 
 
 # ---- the post's code, written as in the post (OpenCV 3+ branch) ---------------------
@@ -128,19 +128,9 @@ def test_png_with_alpha_grayscale_and_16_bit_decode_to_8_bit_bgr():
         np.testing.assert_array_equal(out, expect)
 
 
-def _jpeg_with_orientation(img, orientation: int) -> bytes:
-    """Insert an EXIF APP1 segment holding only the Orientation tag after SOI."""
-    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1)
-    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
-    payload = b"Exif\x00\x00" + tiff
-    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    data = encode(img, ".jpg")
-    return data[:2] + app1 + data[2:]
-
-
 def test_exif_orientation_is_applied_as_imread_does(tmp_path):
     img = make_image(size=(20, 50), noise=30)
-    data = _jpeg_with_orientation(img, 6)  # "rotate 90 clockwise to display"
+    data = jpeg_with_orientation(img, 6)  # "rotate 90 clockwise to display"
     assert decode_image(data).shape == (50, 20, 3)
     path = tmp_path / "rotated.jpg"
     path.write_bytes(data)
