@@ -159,7 +159,9 @@ def colour_gallery(run, index: int, row: int) -> None:
         return
     what = "z" if len(post.classes) == 2 else f"score of {post.classes[row]}"
     captions = [
-        md(f"{percent(img.share, 0)} of pixels · {what} {charts.signed(img.score)} → {img.predicted}")
+        md(
+            f"{percent(img.share, 0)} of pixels · {what}\u00a0{charts.signed(img.score)}\u00a0→\u00a0{img.predicted}"
+        )
         for img in found
     ]
     gallery(post, [img.row for img in found], captions)
