@@ -308,7 +308,8 @@ def set_slider_in_browser(pg, key: str, value: float) -> float:
 
 
 def wait_scores(pg, scores: list[float]) -> None:
-    """Wait until the live table shows these scores (its first column, as values)."""
+    """Wait until the live table shows these scores (its first column, as values) and the
+    headline is drawn."""
     want = [repr(float(x)).removesuffix(".0") for x in scores]
     condition = f"JSON.stringify(b.cells.filter(c => c.cell === 'score').map(c => String(Number(c.value)))) === '{json.dumps(want, separators=(',', ':'))}'"
     try:
@@ -316,6 +317,8 @@ def wait_scores(pg, scores: list[float]) -> None:
     except PlaywrightTimeout:
         got = [c["value"] for c in live(pg, "table")["cells"] if c["cell"] == "score"]
         raise AssertionError(f"the live table shows scores {got}, not {want}") from None
+    # after a page load the headline's frame can mount a moment after the table's
+    wait_live(pg, "headline", timeout=10_000)
     pg.evaluate(TWO_FRAMES)  # and anything else set with them (the temperature) drawn too
 
 
