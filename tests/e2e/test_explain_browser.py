@@ -248,6 +248,7 @@ def test_explain_journey(browser, server):
     box.fill("1")
     box.press("Enter")
     wait_idle(pg)
+    wait_live(pg, "headline", "b.cells[0].text === '0.4257'", timeout=10_000)
     assert p_airplane(pg) == f"{sm.softmax(POST[:3] + [1.0])[3]:.4f}" == "0.4257"
 
     # The slider, from the keyboard: a step of 0.01 per arrow key.
@@ -263,11 +264,13 @@ def test_explain_journey(browser, server):
     wait_idle(pg)
     value = float(box.input_value())  # the exact entry follows the slider
     assert value > 1.0
+    wait_scores(pg, POST[:3] + [value])
     assert p_airplane(pg) == f"{sm.softmax(POST[:3] + [value])[3]:.4f}"
 
     # Remove dog with its row's button: the table loses a row, the numbers follow.
     pg.get_by_role("button", name="✕").first.click()
     wait_idle(pg)
+    wait_scores(pg, POST[1:3] + [value])
     check_numbers(pg, POST[1:3] + [value], 2)
 
     # The state is in the address bar: reopening the link shows the same numbers.
