@@ -89,7 +89,8 @@ def gradient_figure(
             "type": "bar",
             "x": x,
             "y": -np.asarray(g, dtype=float),
-            "name": name,
+            # a loss that no longer pushes draws no bars: the legend says so, not a blank
+            "name": name if np.any(np.asarray(g, dtype=float)) else f"{name} (0: no push)",
             "marker": {"color": LOSS_COLOURS.get(name)},
             "customdata": [html(c) for c in classes],
             "hovertemplate": "%{customdata}: -dL/ds = %{y:.4f}<extra>" + name + "</extra>",

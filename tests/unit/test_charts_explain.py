@@ -8,6 +8,7 @@ import numpy as np
 
 from core import softmax as sm
 from core.charts import explain as charts
+from core.charts.explain import LOSS_COLOURS
 from core.charts.figure import validated
 from core.explain.state import default_state
 from core.explain.view import descend
@@ -69,3 +70,13 @@ def test_unvalidated_figures_are_still_valid_plotly():
         charts.descent_figure([1.0, 0.5, 0.2], "hinge"),
     ):
         validated(fig)  # validates every property; raises on an unknown one
+
+
+def test_a_loss_that_no_longer_pushes_says_so_in_the_legend():
+    """The post's example: airplane wins by more than the margin, so both hinge losses'
+    gradients are 0 and draw no bars; the legend says why instead of showing a blank."""
+    post = [-3.44, 1.16, -0.81, 3.91]
+    grads = {name: grad(post, 3) for name, (_, grad) in sm.LOSSES.items()}
+    fig = validated(charts.gradient_figure(["dog", "cat", "boat", "airplane"], grads, 3))
+    assert [t.name for t in fig.data] == ["cross-entropy", "hinge (0: no push)", "squared hinge (0: no push)"]
+    assert fig.data[1].marker.color == LOSS_COLOURS["hinge"]  # still the hinge's colour in the legend
