@@ -52,44 +52,47 @@ def _axes(title_x: str = "x1", title_y: str = "x2") -> dict:
     }
 
 
-def _shading(view: View) -> dict:
-    p, k = view.plane, view.state.k
+def _shading(view: View) -> list[dict]:
+    p = view.plane
     if p.probability is not None:
         c = view.state.shade
-        return {
-            "type": "heatmap",
-            "x": p.axis,
-            "y": p.axis,
-            "z": np.round(p.probability, 3),  # (G, G) three decimals: a third of the bytes
-            "zmin": 0,
-            "zmax": 1,
-            "colorscale": [[0, "#ffffff"], [1, CLASS_COLOURS[c]]],
-            # below the plot, not beside it: the plane is as wide as the column allows
-            "colorbar": {
-                "title": {"text": f"p({html(view.classes[c])})", "side": "top"},
-                "orientation": "h",
-                "y": -0.2,
-                "yanchor": "top",
-                "len": 0.7,
-                "thickness": 10,
-            },
-            "hovertemplate": f"p({html(view.classes[c])}) ≈ %{{z:.3f}}<extra></extra>",  # z is rounded
+        return [
+            {
+                "type": "heatmap",
+                "x": p.axis,
+                "y": p.axis,
+                "z": np.round(p.probability, 3),  # (G, G) three decimals: a third of the bytes
+                "zmin": 0,
+                "zmax": 1,
+                "colorscale": [[0, "#ffffff"], [1, CLASS_COLOURS[c]]],
+                # below the plot, not beside it: the plane is as wide as the column allows
+                "colorbar": {
+                    "title": {"text": f"p({html(view.classes[c])})", "side": "top"},
+                    "orientation": "h",
+                    "y": -0.2,
+                    "yanchor": "top",
+                    "len": 0.7,
+                    "thickness": 10,
+                },
+                "hovertemplate": f"p({html(view.classes[c])}) ≈ %{{z:.3f}}<extra></extra>",  # z is rounded
+            }
+        ]
+    # One filled polygon per class, exact (core.playground.grid.regions): straight edges.
+    return [
+        {
+            "type": "scatter",
+            "name": f"region {html(view.classes[j])}",
+            "x": np.append(corners[:, 0], corners[0, 0]),
+            "y": np.append(corners[:, 1], corners[0, 1]),
+            "mode": "none",  # the fill only; the zero lines are drawn on top
+            "fill": "toself",
+            "fillcolor": tint(CLASS_COLOURS[j]),
+            "hoverinfo": "skip",
+            "showlegend": False,
         }
-    # One flat band per class: value j in [j - 0.5, j + 0.5] is class j's tint.
-    scale = []
-    for j in range(k):
-        scale += [[j / k, tint(CLASS_COLOURS[j])], [(j + 1) / k, tint(CLASS_COLOURS[j])]]
-    return {
-        "type": "heatmap",
-        "x": p.axis,
-        "y": p.axis,
-        "z": p.regions,
-        "zmin": -0.5,
-        "zmax": k - 0.5,
-        "colorscale": scale,
-        "showscale": False,
-        "hoverinfo": "skip",
-    }
+        for j, corners in enumerate(p.regions)
+        if len(corners)
+    ]
 
 
 def _zero_lines(view: View) -> tuple[list[dict], list[dict]]:
@@ -216,7 +219,7 @@ def plane_figure(
 ) -> go.Figure:
     """The plane as the student reads it (see the module docstring for the layers)."""
     lines, arrows = _zero_lines(view)
-    data = [_shading(view), *lines, *_points(view)]
+    data = [*_shading(view), *lines, *_points(view)]
     if chosen is not None and 0 <= chosen < len(view.points):
         data.append(_chosen(view, chosen))
     if clickable:

@@ -23,11 +23,16 @@ def view():
 
 def test_the_plane_shows_regions_lines_and_points_in_the_class_colours(view):
     fig = validated(C.plane_figure(view))
-    regions = traces(fig, kind="heatmap")[0]
-    np.testing.assert_array_equal(np.asarray(regions.z), view.plane.regions)
-    # value j sits in class j's tint, so a region's colour is its class's
-    for j in range(3):
-        assert tuple(regions.colorscale[2 * j]) == (j / 3, C.tint(C.CLASS_COLOURS[j]))
+    assert not traces(fig, kind="heatmap")
+    # each class's region, its exact polygon (closed), filled in the class's tint, at the bottom
+    regions = [t for t in fig.data if t.fill == "toself"]
+    assert fig.data[: len(regions)] == tuple(regions)
+    drawn = [j for j, c in enumerate(view.plane.regions) if len(c)]
+    assert len(regions) == len(drawn) >= 2
+    for t, j in zip(regions, drawn):
+        corners = view.plane.regions[j]
+        np.testing.assert_allclose(np.c_[t.x, t.y], np.vstack([corners, corners[:1]]))
+        assert t.fillcolor == C.tint(C.CLASS_COLOURS[j]) and t.hoverinfo == "skip"
     lines = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
     assert [t.line.color for t in lines] == list(C.CLASS_COLOURS[:3])
     for t, (w, b) in zip(lines, zip(view.model.W, view.model.b)):

@@ -59,13 +59,55 @@ def test_edits_add_move_and_remove_points_in_the_plane():
         D.add_point(full, 0, 0, 0)
 
 
-def test_regions_are_the_argmax_of_the_scores_at_every_cell():
+def _inside(corners: np.ndarray, x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Which rows of x lie in the convex polygon (corners in either turning order)."""
+    edges = np.roll(corners, -1, axis=0) - corners  # (n, 2)
+    cross = edges[:, 0] * (x[:, None, 1] - corners[:, 1]) - edges[:, 1] * (x[:, None, 0] - corners[:, 0])
+    return (cross >= -tol).all(1) | (cross <= tol).all(1)
+
+
+def _area(corners: np.ndarray) -> float:
+    x, y = corners[:, 0], corners[:, 1]
+    return abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_each_region_is_exactly_where_its_class_scores_highest(seed):
+    """The regions tile the plane: every place lies in the region of its argmax class
+    (checked on a fine grid and at the points), and the areas add up to the square's."""
+    rng = np.random.default_rng(seed)
+    k = 2 + seed % 4
+    model = Model.of(rng.normal(size=(k, 2)) * 2, rng.normal(size=k))
+    plane = G.plane(model, shade=0, temperature=0.5, resolution=40)
+    assert len(plane.regions) == k
+    axis = np.linspace(-D.EXTENT, D.EXTENT, 121)
+    x = np.stack([a.ravel() for a in np.meshgrid(axis, axis)], 1)  # (14641, 2)
+    S = x @ model.W.T + model.b
+    best = S.argmax(1)
+    clear = np.sort(S, 1)[:, -1] - np.sort(S, 1)[:, -2] > 1e-6  # not on an edge between two
+    for j, corners in enumerate(plane.regions):
+        if len(corners) == 0:
+            assert not (best == j).any()
+            continue
+        assert np.abs(corners).max() <= D.EXTENT + 1e-9
+        inside = _inside(corners, x)
+        np.testing.assert_array_equal(inside[clear], (best == j)[clear])
+    assert sum(_area(c) for c in plane.regions if len(c)) == pytest.approx((2 * D.EXTENT) ** 2)
+
+
+def test_a_class_that_wins_nowhere_has_no_region_and_a_tie_goes_to_the_first():
+    beaten = G.regions(Model.of([[1, 0], [1, 0], [0, 0]], [0, 100, 0]))
+    assert len(beaten[0]) == 0 and len(beaten[2]) == 0 and _area(beaten[1]) == pytest.approx(36)
+    tie = G.regions(Model.of([[1, 1], [1, 1]], [0.5, 0.5]))
+    assert _area(tie[0]) == pytest.approx(36) and len(tie[1]) == 0
+
+
+def test_the_probability_map_is_the_softmax_at_every_cell():
     model = Model.of([[1, 2], [2, -4], [3, -1]], [0, 0.5, -0.5])
     plane = G.plane(model, shade=2, temperature=0.5, resolution=40)
     x1, x2 = np.meshgrid(plane.axis, plane.axis)  # rows along x2
     S = np.stack([x1.ravel(), x2.ravel()], 1) @ model.W.T + model.b  # (1600, 3)
-    assert plane.regions.shape == (40, 40)
-    np.testing.assert_array_equal(plane.regions.ravel(), S.argmax(1))
+    assert plane.probability.shape == (40, 40)
     np.testing.assert_allclose(plane.probability.ravel(), sm.softmax_rows(S / 0.5)[:, 2])
     assert plane.axis[0] > -D.EXTENT and plane.axis[-1] < D.EXTENT  # cell centres
     assert G.plane(model).probability is None  # only computed when asked for
