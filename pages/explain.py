@@ -119,7 +119,9 @@ def losses_tab(v: ExplainView) -> None:
         st.caption(words.descent_summary(descent))
         st.plotly_chart(descent_figure(descent.losses, descent.loss_name), key="chart_descent", config=CHART)
     st.caption(words.HINGE_NOTE)
-    st.caption("All three losses' gradients, side by side:")
+    st.caption(
+        "All three losses' gradients, one panel each, each on its own scale (compare directions, not sizes):"
+    )
     st.plotly_chart(
         gradient_figure(v.state.classes, v.gradients, v.state.target), key="chart_grad", config=CHART
     )

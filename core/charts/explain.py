@@ -81,29 +81,45 @@ def _class_ticks(classes: Sequence[str], target: int) -> list[str]:
 def gradient_figure(
     classes: Sequence[str], gradients: Mapping[str, Sequence[float]], target: int | None = None
 ) -> go.Figure:
-    """Minus each loss's gradient per score: a bar up means 'raise this score'."""
+    """Minus each loss's gradient per score, one panel per loss, each on its own scale (the
+    squared hinge's can be 100 times cross-entropy's): a bar up means 'raise this score'."""
     ticks = _class_ticks(classes, -1 if target is None else target)
     x = list(range(len(classes)))  # positions: two names can never merge into one bar
-    bars = [
-        {
-            "type": "bar",
-            "x": x,
-            "y": -np.asarray(g, dtype=float),
-            # a loss that no longer pushes draws no bars: the legend says so, not a blank
-            "name": name if np.any(np.asarray(g, dtype=float)) else f"{name} (0: no push)",
-            "marker": {"color": LOSS_COLOURS.get(name)},
-            "customdata": [html(c) for c in classes],
-            "hovertemplate": "%{customdata}: -dL/ds = %{y:.4f}<extra>" + name + "</extra>",
+    n, gap = len(gradients), 0.1
+    panel = (1 - gap * (n - 1)) / n
+    bars, axes = [], {}
+    for i, (name, g) in enumerate(gradients.items()):
+        y = -np.asarray(g, dtype=float)
+        top = 1 - i * (panel + gap)  # the first loss on top
+        axis = "yaxis" if i == 0 else f"yaxis{i + 1}"
+        # a loss that no longer pushes draws no bars: its panel says so, not a blank
+        label = name if y.any() else f"{name}<br>(0: no push)"
+        axes[axis] = {
+            "domain": [top - panel, top],
+            "title": {"text": label},
+            "zeroline": True,
+            "zerolinewidth": 2,
+            "anchor": "x",
         }
-        for name, g in gradients.items()
-    ]
+        bars.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": y,
+                "yaxis": "y" if i == 0 else f"y{i + 1}",
+                "name": label,
+                "marker": {"color": LOSS_COLOURS.get(name)},
+                "customdata": [html(c) for c in classes],
+                "hovertemplate": "%{customdata}: -dL/ds = %{y:.4f}<extra>" + name + "</extra>",
+            }
+        )
     return _figure(
         bars,
-        "Which way each score should move",
-        barmode="group",
-        legend={"orientation": "h", "y": -0.2},
-        xaxis={"tickmode": "array", "tickvals": x, "ticktext": ticks},
-        yaxis={"title": {"text": "-dL/ds (which way to move)"}, "zeroline": True, "zerolinewidth": 2},
+        "Which way each score should move (-dL/ds)",
+        height=120 + 130 * n,
+        showlegend=False,
+        xaxis={"tickmode": "array", "tickvals": x, "ticktext": ticks, "anchor": "y" if n == 1 else f"y{n}"},
+        **axes,
     )
 
 

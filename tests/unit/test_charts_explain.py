@@ -36,7 +36,12 @@ def test_gradient_figure_shows_minus_the_gradient_per_loss_and_marks_the_true_cl
     hinge = fig.data[1]
     # True class cat: raise cat (+1), lower airplane (-1): the bars point the way to move.
     np.testing.assert_allclose(hinge.y, [0, 1, 0, -1])
-    assert fig.layout.barmode == "group"
+    # one panel per loss, stacked, each on its own y axis (its own scale), one x axis
+    assert [t.yaxis for t in fig.data] == ["y", "y2", "y3"]
+    tops = [fig.layout[a].domain[1] for a in ("yaxis", "yaxis2", "yaxis3")]
+    assert tops == sorted(tops, reverse=True) and fig.layout.yaxis3.domain[0] == 0
+    assert [fig.layout[a].title.text for a in ("yaxis", "yaxis2", "yaxis3")] == list(grads)
+    assert fig.layout.xaxis.anchor == "y3"  # the class names under the bottom panel
     assert list(fig.layout.xaxis.ticktext) == ["dog", "<b>cat (true)</b>", "boat", "airplane"]
 
 
@@ -72,11 +77,12 @@ def test_unvalidated_figures_are_still_valid_plotly():
         validated(fig)  # validates every property; raises on an unknown one
 
 
-def test_a_loss_that_no_longer_pushes_says_so_in_the_legend():
+def test_a_loss_that_no_longer_pushes_says_so_on_its_panel():
     """The post's example: airplane wins by more than the margin, so both hinge losses'
-    gradients are 0 and draw no bars; the legend says why instead of showing a blank."""
+    gradients are 0 and draw no bars; their panels say why instead of showing a blank."""
     post = [-3.44, 1.16, -0.81, 3.91]
     grads = {name: grad(post, 3) for name, (_, grad) in sm.LOSSES.items()}
     fig = validated(charts.gradient_figure(["dog", "cat", "boat", "airplane"], grads, 3))
-    assert [t.name for t in fig.data] == ["cross-entropy", "hinge (0: no push)", "squared hinge (0: no push)"]
-    assert fig.data[1].marker.color == LOSS_COLOURS["hinge"]  # still the hinge's colour in the legend
+    names = ["cross-entropy", "hinge<br>(0: no push)", "squared hinge<br>(0: no push)"]
+    assert [fig.layout[a].title.text for a in ("yaxis", "yaxis2", "yaxis3")] == names
+    assert fig.data[1].marker.color == LOSS_COLOURS["hinge"]
