@@ -95,7 +95,7 @@ def gradient_figure(
         # a loss that no longer pushes draws no bars: its panel says so, not a blank
         label = name if y.any() else f"{name}<br>(0: no push)"
         axes[axis] = {
-            "domain": [top - panel, top],
+            "domain": [max(0.0, round(top - panel, 9)), min(1.0, round(top, 9))],
             "title": {"text": label},
             "zeroline": True,
             "zerolinewidth": 2,
