@@ -183,8 +183,11 @@ def _chosen(view: View, chosen: int) -> dict:
         "type": "scatter",
         "x": [x1],
         "y": [x2],
-        "mode": "markers",
+        "mode": "markers+text",
         "name": "chosen point",
+        "text": [f"point {chosen + 1}"],  # the number the page's box and table use
+        "textposition": "top right" if x1 < 1.5 else "top left",
+        "textfont": {"size": 13, "color": "#000000"},
         "showlegend": False,
         "hoverinfo": "skip",
         "marker": {"symbol": "circle-open", "size": 24, "color": "#000000", "line": {"width": 2.5}},

@@ -56,6 +56,7 @@ def test_choosing_a_point_and_clicking_to_add(view):
     fig = validated(C.plane_figure(view, chosen=4, clickable=True))
     ring = traces(fig, name="chosen point")[0]
     assert (ring.x[0], ring.y[0]) == tuple(view.points.X[4])
+    assert ring.text == ("point 5",)  # numbered from 1, as in the box and the table
     grid = traces(fig, name="click target")[0]
     assert grid.marker.opacity == 0 and len(grid.x) == 31 * 31
     assert min(grid.x) == -3 and max(grid.y) == 3
