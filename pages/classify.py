@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts.histogram import hue_saturation_figure, probability_figure, top_bins_figure
+from core.charts.histogram import (
+    brightness_figure,
+    hue_saturation_figure,
+    probability_figure,
+    top_bins_figure,
+)
 from core.charts.insight import waterfall_figure
 from core.data.demo import make_demo_dataset
 from core.data.library import list_datasets, preferred_dataset
@@ -144,7 +149,11 @@ def show_why(choice: Choice, r: cl.ImageResult, figs: dict, i: int) -> None:
         f"**What the model sees**: the image's HSV colour histogram ({'x'.join(map(str, model.bins))} bins = "
         f"{len(r.hist)} numbers), nothing else: no shapes, no ears, no whiskers."
     )
-    chart(figure(figs, "hs", lambda: hue_saturation_figure(r.hist, model.bins)), f"hs_{i}")
+    hue, value = st.columns([2, 1])  # side by side on a laptop, one under the other on a phone
+    with hue:
+        chart(figure(figs, "hs", lambda: hue_saturation_figure(r.hist, model.bins)), f"hs_{i}")
+    with value:
+        chart(figure(figs, "value", lambda: brightness_figure(r.hist, model.bins)), f"value_{i}")
     chart(figure(figs, "top", lambda: top_bins_figure(r.hist, model.bins)), f"top_{i}")
     st.markdown("**The scores**: one per class, $s_j = W_j \\cdot x + b_j$ over those numbers.")
     st.info(md(cl.probability_note(model)))

@@ -36,3 +36,30 @@ def validated(fig: go.Figure) -> go.Figure:
     """The same figure through plotly's validator (raises ValueError on a bad property),
     as a full go.Figure whose properties can be read back."""
     return go.Figure(fig.to_dict())
+
+
+# Right margin for value_column: room for "= -12.3456" or "-1.29 × 10⁻⁵" beside the plot.
+VALUE_MARGIN = 90
+
+
+def value_column(positions, texts, yref: str = "y") -> list[dict]:
+    """Each horizontal bar's number in a column right of the plot, on the bar's row.
+
+    Printed outside the bar's end, a number runs into the axis labels when the plot is
+    narrow (a phone) or the bar ends near the left edge (a negative score); in its own
+    column it never meets a bar or a label, at any width. Use with a right margin of
+    VALUE_MARGIN px."""
+    return [
+        {
+            "x": 1,
+            "xref": "paper",
+            "xanchor": "left",
+            "xshift": 6,
+            "y": y,
+            "yref": yref,
+            "text": text,
+            "showarrow": False,
+            "font": {"size": 12},
+        }
+        for y, text in zip(positions, texts)
+    ]

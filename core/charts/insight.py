@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.figure import fast_figure
+from core.charts.figure import VALUE_MARGIN, fast_figure, value_column
 from core.charts.histogram import swatch
 from core.charts.train import TEST_COLOR, TRAIN_COLOR
 from core.text import html, number
@@ -130,36 +130,42 @@ def waterfall_figure(terms, bins) -> go.Figure:
         f"{s.label}<br>W_j {signed(t.weight, 4)} × x_j {number(t.x)}" for s, t in zip(swatches, terms.terms)
     ]
     hover += [f"the {terms.n_other} other bins' terms, summed", "the intercept b"]
+    at = list(range(len(labels)))  # by position: two bins may share a short name
     bars = {
         "type": "bar",
         "orientation": "h",
-        "y": labels,
+        "y": at,
         "x": [*steps, terms.score],
         "base": [*starts.tolist(), 0.0],
         "marker": {"color": [*colours, TOTAL_COLOR], "line": {"color": "#555555", "width": 0.5}},
-        "text": [signed(v, 4) for v in steps] + [f"= {number(terms.score)}"],
-        "textposition": "outside",
-        "cliponaxis": False,
         "hovertext": [*hover, f"s = {number(terms.score)}"],
         "hovertemplate": "%{hovertext}<extra></extra>",
     }
     ends = np.concatenate([[0.0], np.cumsum(steps), [terms.score]])
     lo, hi = float(min(ends.min(), 0)), float(max(ends.max(), 0))
-    pad = 0.35 * max(hi - lo, 1e-9)
+    pad = 0.04 * max(hi - lo, 1e-9)
+    values = [signed(v, 4) for v in steps] + [f"= {number(terms.score)}"]
     return fast_figure(
         [bars],
         {
             "title": _title(f"The score of {html(terms.cls)}, term by term"),
             "height": 140 + 28 * len(labels),
-            "margin": MARGIN,
+            "margin": {**MARGIN, "r": VALUE_MARGIN},
             "showlegend": False,
+            "annotations": value_column(at, values),  # the numbers in a column of their own
             "xaxis": {
                 "title": _title("score"),
                 "range": [lo - pad, hi + pad],
                 "zeroline": True,
                 "zerolinecolor": "#333333",
             },
-            "yaxis": {"autorange": "reversed", "automargin": True, "type": "category"},
+            "yaxis": {
+                "autorange": "reversed",
+                "automargin": True,
+                "tickmode": "array",
+                "tickvals": at,
+                "ticktext": labels,
+            },
         },
     )
 

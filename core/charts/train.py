@@ -17,6 +17,9 @@ from core.text import html
 
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
 
+# Under the x axis, centred: a legend beside the plot takes half of a phone's width.
+LEGEND_BELOW = {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"}
+
 
 def _title(text: str) -> dict:
     return {"text": text}
@@ -130,7 +133,7 @@ def learning_curve_figure(curves, metric: str = "loss", loss_name: str = "log lo
             "height": 340,
             "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
             # Under the axis: above the plot it ran into the title on a phone.
-            "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+            "legend": LEGEND_BELOW,
             "xaxis": {"title": _title("epoch"), "dtick": 1 if len(epochs) <= 20 else None},
             "yaxis": yaxis,
         },
@@ -163,7 +166,7 @@ def gap_distribution_figure(gaps_train, gaps_test, bins: int = 20) -> go.Figure:
             "yaxis": {"title": _title("% of images")},
             "height": 360,
             "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
-            "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+            "legend": LEGEND_BELOW,
         },
     )
 
@@ -195,8 +198,9 @@ def reliability_figure(mean_predicted, observed, counts, positive: str) -> go.Fi
             "title": _title(f"Reliability of P({positive}), test images"),  # fits a phone
             "xaxis": {"title": _title(f"mean predicted P({positive})"), "range": [0, 1]},
             "yaxis": {"title": _title(f"fraction actually {positive}"), "range": [0, 1]},
-            "height": 380,
+            "height": 420,
             "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+            "legend": LEGEND_BELOW,  # beside the plot it takes half a phone's width
         },
     )
 

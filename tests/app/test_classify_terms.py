@@ -36,10 +36,12 @@ def test_the_waterfall_adds_up_to_the_score_handed_to_explain():
     at = classify(model, data)
     x = post_histogram(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)).astype(np.float64)
     z = float(np.dot(model.coef[0], x) + model.intercept[0])
-    bars = spec(at, "terms_0")["data"][0]
+    fig = spec(at, "terms_0")
+    bars, labels = fig["data"][0], fig["layout"]["yaxis"]["ticktext"]
     steps, score = np.asarray(bars["x"][:-1]), bars["x"][-1]
     assert score == pytest.approx(z, abs=1e-12) and steps.sum() == pytest.approx(z, abs=1e-12)
-    assert bars["y"][-1] == "score dog" and bars["y"][-2] == "bias b"
+    assert labels[-1] == "score dog" and labels[-2] == "bias b"
+    assert fig["layout"]["annotations"][-1]["text"] == f"= {z:.4f}"  # the total, in the number column
     assert steps[-1] == model.intercept[0]
     caption = next(c.value for c in at.caption if "the score the Explain page is handed" in c.value)
     assert f"**{z:.4f}**" in caption and "score is 0 by construction" in caption
@@ -58,7 +60,8 @@ def test_each_class_of_a_three_class_model_has_its_own_waterfall():
     assert box.value == int(np.argmax(scores))  # the predicted class first
     for k in range(3):
         box.set_value(k).run()
-        bars = spec(at, "terms_0")["data"][0]
+        fig = spec(at, "terms_0")
+        bars = fig["data"][0]
         assert bars["x"][-1] == pytest.approx(float(np.dot(model.coef[k], x) + model.intercept[k]), abs=1e-12)
         assert bars["x"][-1] == pytest.approx(scores[k], abs=1e-9)
-        assert bars["y"][-1] == f"score {model.classes[k]}"
+        assert fig["layout"]["yaxis"]["ticktext"][-1] == f"score {model.classes[k]}"

@@ -4,7 +4,7 @@ At 1400 px and on a 390 x 844 phone, after a training and an upload: no sideways
 scroll, no metric or label cut off, no "None" or "nan" where a number belongs, the
 confusion matrix darker where there are more images, the report printed as sklearn
 prints it; the uploads survive a visit to the Explain page, which says where its
-scores came from. Screenshots: tests/e2e/artifacts/{train,classify}-{1400,390}.png.
+scores came from. Screenshots: tests/e2e/artifacts/{train,train-weights,classify}-{1400,390}.png.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.paths import data_dir
 from harness.images import CLASS_COLORS, encode, make_image, make_kaggle_folder
@@ -23,21 +24,46 @@ WIDTHS = (1400, 390)
 # Elements wider than their box (a cut label, a clipped metric), and the page's own width.
 LAYOUT = """() => {
   const doc = document.documentElement;
+  // charts a student can see (not those inside a closed "Why this answer?")
+  const shownPlots = () => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.checkVisibility());
   const cut = [...document.querySelectorAll(
       '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stWidgetLabel"], '
       + '[data-testid="stCaptionContainer"], .katex-display')]
     .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 2)
     .map(e => e.innerText.slice(0, 60));
   // A chart's title or tick label that runs past the chart's own box.
-  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+  for (const plot of shownPlots()) {
     const box = plot.getBoundingClientRect();
     for (const t of plot.querySelectorAll('.gtitle, .ytick text, .xtick text')) {
       const r = t.getBoundingClientRect();
       if (r.width && (r.left < box.left - 2 || r.right > box.right + 2)) cut.push('chart: ' + t.textContent.slice(0, 60));
     }
   }
-  return {page: doc.scrollWidth - doc.clientWidth, cut};
+  // Two pieces of a chart's text drawn over each other (a bar's value over an axis label,
+  // two panels' titles): each pair once; slanted tick labels among themselves are plotly's.
+  const overlap = [];
+  const TEXT = '.gtitle, .xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .annotation-text, '
+    + '.bartext, .textpoint text, .legendtext';
+  for (const plot of shownPlots()) {
+    const items = [...plot.querySelectorAll(TEXT)]
+      .filter(t => t.textContent.trim() && getComputedStyle(t).visibility !== 'hidden' && t.getAttribute('opacity') !== '0')
+      .map(t => ({t, r: t.getBoundingClientRect(), tick: !!t.closest('.xtick')}))
+      .filter(a => a.r.width > 0 && a.r.height > 0);
+    for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
+      const a = items[i], b = items[j];
+      if (a.tick && b.tick) continue;
+      const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (w > 2 && h > 2) overlap.push(`${a.t.textContent.slice(0, 40)} | ${b.t.textContent.slice(0, 40)}`);
+    }
+  }
+  return {page: doc.scrollWidth - doc.clientWidth, cut, overlap};
 }"""
+# Every visible chart drawn at its box's width (plotly redraws a moment after a resize).
+REFLOWED = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.checkVisibility()).every(p => {
+  const box = p.getBoundingClientRect(), svg = p.querySelector('.main-svg');
+  return !box.width || !svg || Math.abs(svg.getBoundingClientRect().width - box.width) <= 2;
+})"""
 # A number's place holding the words a bug leaves there.
 NOT_NUMBERS = re.compile(r"(?<![\w'])(None|nan|NaN|undefined)(?![\w'])")
 
@@ -47,6 +73,10 @@ def _look(pg, name: str, width: int) -> dict:
     pg.set_viewport_size({"width": width, "height": height})
     wait_idle(pg)
     pg.wait_for_timeout(400)  # charts lay out again at the new width
+    try:  # ... each chart once its drawing fits its box again (a dozen charts take a moment)
+        pg.wait_for_function(REFLOWED, timeout=10_000)
+    except PlaywrightTimeout:
+        pass  # the check below then names what does not fit
     layout = pg.evaluate(LAYOUT)
     text = pg.get_by_test_id("stMain").inner_text()
     # The page scrolls inside Streamlit's main block: a window as tall as the page shows it all.
@@ -91,7 +121,16 @@ def test_train_page_reads_right_at_every_width(browser, app_server):
         seen = _look(pg, "train", width)
         assert seen["page"] <= 1, f"sideways scroll of {seen['page']} px at {width} px"
         assert seen["cut"] == [], (width, seen["cut"])
+        assert seen["overlap"] == [], (width, seen["overlap"])
         assert seen["bad"] == [], (width, seen["bad"])
+    # The other tab of what the model learned: the weights as colours, their numbers clear.
+    pg.get_by_role("tab", name="Weights as colours").click()
+    wait_idle(pg)
+    for width in WIDTHS:
+        seen = _look(pg, "train-weights", width)
+        assert seen["cut"] == [] and seen["overlap"] == [], (width, seen["cut"], seen["overlap"])
+    pg.get_by_role("tab", name="Confusion matrix").click()
+    wait_idle(pg)
     # Darker means more images, in the colours plotly resolved.
     cm = _confusion_colours(pg)
     assert "z" in cm, cm
@@ -121,14 +160,18 @@ def test_classify_keeps_the_uploads_through_a_visit_to_explain(browser, app_serv
     uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photos)
     pg.get_by_text("3 images, most confident first").wait_for(timeout=30_000)
     wait_idle(pg)
+    pg.get_by_text("Why this answer?").first.click()  # its histogram and its terms, drawn
+    pg.get_by_text("The score of").first.wait_for()
+    wait_idle(pg)
     for width in WIDTHS:
         seen = _look(pg, "classify", width)
         assert seen["page"] <= 1, f"sideways scroll of {seen['page']} px at {width} px"
+        assert seen["cut"] == [], (width, seen["cut"])
+        assert seen["overlap"] == [], (width, seen["overlap"])  # the open "Why this answer?" too
         assert seen["bad"] == [], (width, seen["bad"])
     pg.set_viewport_size({"width": 1400, "height": 1000})
     wait_idle(pg)
     # To the Explain page with one image's scores, and back.
-    pg.get_by_text("Why this answer?").first.click()
     pg.get_by_role("button", name="Open these scores on the Explain page").first.click()
     wait_idle(pg)
     pg.get_by_text(

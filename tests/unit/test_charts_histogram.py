@@ -7,6 +7,7 @@ import pytest
 
 from core.charts.histogram import (
     bin_colors,
+    brightness_figure,
     hue_label,
     hue_saturation_figure,
     pixel_shares,
@@ -42,8 +43,8 @@ def test_shares_are_fractions_of_pixels_despite_l2_normalisation():
 
 def test_heat_map_shows_the_hue_saturation_mass_and_the_value_marginal():
     hist = post_histogram(painted([(RED, 0.7), (BLUE, 0.3)]))
-    fig = hue_saturation_figure(hist)
-    heat, _strip, value = fig.data
+    heat, _strip = hue_saturation_figure(hist).data
+    (value,) = brightness_figure(hist).data
     z = np.array(heat.z)  # (saturation, hue), % of pixels
     assert z.shape == (8, 8)
     assert z[7, 0] == pytest.approx(70) and z[7, 5] == pytest.approx(30)
@@ -82,8 +83,16 @@ def test_top_bins_are_the_dominant_colours_as_swatches():
     r, g, b = rows[1]["rgb"]
     assert b > 200 and r < 120
     fig = top_bins_figure(hist, n=5)
-    assert list(fig.data[0].x) == pytest.approx([10, 30, 60])  # largest drawn on top
-    assert "blue" in fig.data[0].y[1]
+    assert list(fig.data[0].x) == pytest.approx([60, 30, 10])
+    assert fig.layout.yaxis.autorange == "reversed"  # largest drawn on top
+    assert "blue" in fig.layout.yaxis.ticktext[1]
+    # each share in the column right of the plot, on its bar's row
+    notes = fig.layout.annotations
+    assert [(a.y, a.text, a.x, a.xref) for a in notes] == [
+        (0, "60.0%", 1, "paper"),
+        (1, "30.0%", 1, "paper"),
+        (2, "10.0%", 1, "paper"),
+    ]
 
 
 def test_bin_colors_sit_at_bin_centres():

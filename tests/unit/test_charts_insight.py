@@ -69,8 +69,11 @@ def test_waterfall_chains_its_terms_to_the_score():
     assert base[-2] + steps[-2] == pytest.approx(terms.score, abs=1e-12)
     assert terms.score == pytest.approx(float(np.dot(model.coef[0], x) + model.intercept[0]), abs=1e-12)
     assert list(bar.marker.color[:3]) == [charts.swatch(t.index, bins).css for t in terms.terms]
-    assert bar.y[-1] == "score &lt;i&gt;dog&lt;/i&gt;" and bar.text[-1] == f"= {terms.score:.4f}"
-    assert bar.y[-3] == f"other {terms.n_other} bins" and bar.y[-2] == "bias b"
+    labels, values = fig.layout.yaxis.ticktext, [a.text for a in fig.layout.annotations]
+    assert labels[-1] == "score &lt;i&gt;dog&lt;/i&gt;" and values[-1] == f"= {terms.score:.4f}"
+    assert labels[-3] == f"other {terms.n_other} bins" and labels[-2] == "bias b"
+    assert values[:-1] == [charts.signed(v, 4) for v in steps[:-1]]  # each term's number, in order
+    assert [a.y for a in fig.layout.annotations] == list(bar.y)  # on its own bar's row
 
 
 def test_loss_histogram_stacks_right_and_wrong_with_the_mean_marked():
