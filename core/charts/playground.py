@@ -88,6 +88,7 @@ def _shading(view: View) -> list[dict]:
             "fill": "toself",
             "fillcolor": tint(CLASS_COLOURS[j]),
             "hoverinfo": "skip",
+            "hoveron": "points",  # it has none: a hover or click over a region goes to what is on top
             "showlegend": False,
         }
         for j, corners in enumerate(p.regions)
