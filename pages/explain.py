@@ -76,7 +76,9 @@ def toolbar(k: int) -> None:
         st.button("Use these scores", key="apply_paste", on_click=es.apply_pasted)
 
 
-def options(names: list[str]) -> tuple[int, str, float]:
+def options(names: list[str]):
+    """The true class, the log base and T; and the box under the base for its note, which
+    needs the view (written once the view is computed)."""
     c_target, c_base, c_t = st.columns([4, 4, 3], gap="medium")
     target = c_target.radio(
         "True class", range(len(names)), key="target", format_func=lambda i: md(names[i]), horizontal=True
@@ -84,12 +86,12 @@ def options(names: list[str]) -> tuple[int, str, float]:
     base = c_base.radio(
         "Log base of the loss", list(BASE_LABELS), key="base", format_func=BASE_LABELS.get, horizontal=True
     )
-    c_base.caption(words.BASE_NOTE)
+    note = c_base.empty()
     temperature = c_t.slider(
         "Temperature T (softmax of s / T)", xs.TEMPERATURE_MIN, xs.TEMPERATURE_MAX, step=live.TEMPERATURE_STEP,
         key="temperature", help="T < 1 sharpens the probabilities, T > 1 flattens them.",
     )  # fmt: skip
-    return target, base, temperature
+    return target, base, temperature, note
 
 
 def formulas(v: ExplainView) -> None:
@@ -103,7 +105,7 @@ def formulas(v: ExplainView) -> None:
 def losses_tab(v: ExplainView) -> None:
     for col, name in zip(st.columns(3), LOSS_NAMES):
         col.metric(name, number(v.losses[name]))
-    for formula in words.LOSS_FORMULAS:
+    for formula in words.loss_formulas(v):
         st.latex(formula)
     move = st.radio("Loss to descend", LOSS_NAMES, key="step_loss", horizontal=True)
     st.markdown(words.gradient_table(v, move))
@@ -164,13 +166,14 @@ controls, table_box = st.columns([5, 3], gap="large")
 with controls:
     raw_names, scores = class_rows(len(start.classes), es.slider_range())
     toolbar(len(start.classes))
-target, base, temperature = options(xs.unique_names(raw_names)[0])
+target, base, temperature, base_note_box = options(xs.unique_names(raw_names)[0])
 state, name_messages = es.finish(raw_names, scores, target, base, temperature)
 es.show_source(source_box)
 es.show_notices(notice_box, state, name_messages)
 
 # Tabs that track state run only the open one: the page stays fast on every slider move.
 view = explain_view(state, shift=es.shift_if_open("explain_tab", TABS[1], "shift", default=1000.0))
+base_note_box.caption(words.base_note(view))
 with headline_box:
     live.headline(view)
 with table_box:

@@ -7,17 +7,27 @@ core.text.number or tex_number. Words that interpret a number are computed from 
 
 from __future__ import annotations
 
+import math
+
+from core.explain.state import BASES
 from core.explain.view import Descent, ExplainView, OverflowPart
 from core.text import md, number, tex_number, tex_text
 
 LOG_SYMBOL = {"e": r"\ln", "10": r"\log_{10}", "2": r"\log_{2}"}
 
-BASE_NOTE = (
-    "Natural log is the right one: the softmax is built from $e^{s}$, so "
-    r"$-\ln p_y = \ln\sum_j e^{s_j} - s_y$ and its gradient is exactly $p - \text{onehot}$; "
-    "log10 only divides the loss by ln 10 = 2.3026 (0.0709 / 2.3026 = 0.0308, the number "
-    "the post first printed), log2 gives bits."
-)
+
+def base_note(v: ExplainView) -> str:
+    """Why ln, and what the other bases do, with this state's loss."""
+    nats = v.loss * math.log(BASES[v.state.base])
+    return (
+        "Natural log is the right one: the softmax is built from powers of e, so "
+        r"$-\ln p_y = \ln\sum_j e^{s_j} - s_y$ and its gradient is exactly $p - \text{onehot}$. "
+        f"log10 only divides the loss by ln 10 = 2.3026: here {number(nats)} / 2.3026 = "
+        f"{number(nats / math.log(10))}. The post first printed 0.0308, its 0.0709 nats in base 10. "
+        "log2 gives bits."
+    )
+
+
 TOPK_HELP = (
     "The post's remark: on ImageNet a prediction counts as top-5 correct when the true "
     "label is among the five highest scores. With 5 classes or fewer, top-5 is always correct."
@@ -32,10 +42,29 @@ SHIFT_NOTE = (
     "That is why we may subtract the largest score before exponentiating, and why we must: "
     "a float64 $e^x$ overflows to ∞ above 709.78 and underflows to 0 below about −745."
 )
-LOSS_FORMULAS = (
-    r"L_{\text{CE}} = -\log p_y, \qquad \frac{\partial L_{\text{CE}}}{\partial s_j} = p_j - [j = y]",
-    r"L_{\text{hinge}} = \sum_{j \ne y} \max(0, s_j - s_y + 1)",
+HINGE_FORMULAS = (
+    r"L_{\text{hinge}} = \sum_{j \ne y} \max(0,\, s_j - s_y + 1)",
+    r"L_{\text{sq. hinge}} = \sum_{j \ne y} \max(0,\, s_j - s_y + 1)^2",
 )
+
+
+def loss_formulas(v: ExplainView) -> list[str]:
+    """The three losses and cross-entropy's gradient as the table below them computes them:
+    with the page's log base and temperature (p - onehot holds for ln and T = 1 only).
+    One formula a line, so that each fits a phone."""
+    log, t = LOG_SYMBOL[v.state.base], v.state.temperature
+    scale = []  # the gradient's divisor, one factor per setting away from the default
+    if t != 1:
+        scale.append("T")
+    if v.state.base != "e":
+        scale.append(r"\ln " + v.state.base)
+    grad = r"p_j - [j = y]" if not scale else r"\frac{p_j - [j = y]}{" + r" \, ".join(scale) + "}"
+    p = r"p = \mathrm{softmax}(s)" if t == 1 else r"p = \mathrm{softmax}(s / T),\ T = " + f"{t:g}"
+    return [
+        r"L_{\text{CE}} = -" + log + r" p_y, \quad " + p,
+        r"\frac{\partial L_{\text{CE}}}{\partial s_j} = " + grad,
+        *HINGE_FORMULAS,
+    ]
 
 
 def over_t(v: ExplainView) -> str:
@@ -50,7 +79,7 @@ def topk_sentence(v: ExplainView) -> str:
         if tied and s[y] == max(s)
         else ""
     )
-    top5 = " (with 5 classes or fewer, always)" if len(s) <= 5 else ""
+    top5 = f" (trivially: there are only {len(s)} classes)" if len(s) <= 5 else ""
     return (
         f"**{md(v.true_class)}** ranks **{v.rank}** of {len(v.state.classes)}{tie}: "
         f"top-1 {'correct' if v.top1 else 'wrong'}, top-5 {'correct' if v.top5 else 'wrong'}{top5}."

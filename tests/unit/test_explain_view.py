@@ -25,7 +25,7 @@ from core.explain.state import (
     remove_class,
 )
 from core.explain.view import curve_grid, descend, explain_view
-from core.text import md, tex_number
+from core.text import md, number, tex_number
 
 
 @st.composite
@@ -159,3 +159,26 @@ def test_the_overflow_verdict_compares_the_naive_form_with_the_stable_one():
     assert o.naive_difference > 1e-5
     kind, text = words.overflow_message(explain_view(default_state(), shift=100).overflow)
     assert kind == "success" and explain_view(default_state(), shift=100).overflow.naive_difference < 1e-12
+
+
+@pytest.mark.parametrize("base,t", [("e", 1.0), ("10", 1.0), ("2", 1.0), ("e", 2.5), ("10", 0.5)])
+def test_the_gradient_formula_is_the_one_the_table_computes(base, t):
+    """p - onehot is the gradient for ln and T = 1 only: with another log base or a
+    temperature the formula shows the divisor the table's numbers carry."""
+    v = explain_view(ExplainState(("dog", "cat", "boat", "airplane"), (-3.44, 1.16, -0.81, 3.91), 1, base, t))
+    loss, grad, *hinges = words.loss_formulas(v)
+    onehot = np.eye(4)[1]
+    divisor = t * math.log(BASES[base])
+    np.testing.assert_allclose(v.gradients["cross-entropy"], (v.table.probabilities - onehot) / divisor)
+    assert (r"\ln 10" in grad) == (base == "10") and (r"\ln 2" in grad) == (base == "2")
+    assert ("T" in grad) == (t != 1) and (f"T = {t:g}" in loss) == (t != 1)
+    assert loss.startswith(r"L_{\text{CE}} = -" + words.LOG_SYMBOL[base])
+    assert len(hinges) == 2 and hinges[1].endswith("^2")  # the squared hinge has its formula too
+
+
+def test_the_base_note_uses_this_states_loss():
+    post = explain_view(default_state())
+    assert "here 0.0709 / 2.3026 = 0.0308" in words.base_note(post)
+    moved = explain_view(ExplainState(("a", "b"), (0.0, 0.0), 0, "2", 1.0))  # ln 2 nats = 1 bit
+    assert f"here {number(math.log(2))} / 2.3026 = {number(math.log(2) / math.log(10))}" in words.base_note(moved)
+    assert "trivially: there are only 4 classes" in words.topk_sentence(post)
