@@ -162,7 +162,7 @@ st.caption(
     "Drag a class's score and watch the post's table recompute: exp(score), the probability, and the loss."
 )
 source_box, notice_box, headline_box = st.container(), st.container(), st.container()
-controls, table_box = st.columns([5, 3], gap="large")
+controls, table_box = st.columns([3, 2], gap="large")
 with controls:
     raw_names, scores = class_rows(len(start.classes), es.slider_range())
     toolbar(len(start.classes))

@@ -54,7 +54,13 @@ READ_LIVE = """(part) => {
   const tiles = [...root.querySelectorAll('.tile')].map(t => {
     const r = t.getBoundingClientRect(); return {text: t.textContent, bottom: r.bottom};
   });
-  return {cells, rows, bars, cut, columns, tiles, text: root.querySelector('.live').textContent,
+  const table = root.querySelector('table.post');
+  const lines = e => { const g = document.createRange(); g.selectNodeContents(e);
+    return new Set([...g.getClientRects()].map(x => Math.round(x.top))).size; };
+  const fit = table && {table: table.getBoundingClientRect().width,
+    box: root.querySelector('.live').getBoundingClientRect().width,
+    wrapped: [...root.querySelectorAll('td.num')].filter(td => lines(td) > 1).map(td => td.textContent)};
+  return {cells, rows, bars, cut, columns, tiles, fit, text: root.querySelector('.live').textContent,
           live: host.dataset.live, updates: Number(host.dataset.liveUpdates || 0)};
 }"""
 
@@ -199,6 +205,10 @@ def test_what_a_student_sees(browser, server, width, height):
     check_numbers(pg, scores, 3)
     tiny = number(sm.softmax(scores)[3])
     assert "× 10⁻" in tiny and p_airplane(pg) == tiny
+    fit = live(pg, "table")["fit"]  # the post's table inside its column, every column seen
+    assert fit["table"] <= fit["box"] + 1, fit
+    if width >= 1400:
+        assert fit["wrapped"] == [], fit  # a laptop: 1.02 × 10⁻¹⁵ on one line
     latex = pg.locator(".katex-display").first.inner_text()
     assert "10" in latex and tiny.split(" ")[0] in latex  # the formula keeps the exponent too
     assert_nothing_a_student_would_notice(pg, look(pg, f"explain-tiny-{width}.png"))

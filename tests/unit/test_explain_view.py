@@ -180,5 +180,7 @@ def test_the_base_note_uses_this_states_loss():
     post = explain_view(default_state())
     assert "here 0.0709 / 2.3026 = 0.0308" in words.base_note(post)
     moved = explain_view(ExplainState(("a", "b"), (0.0, 0.0), 0, "2", 1.0))  # ln 2 nats = 1 bit
-    assert f"here {number(math.log(2))} / 2.3026 = {number(math.log(2) / math.log(10))}" in words.base_note(moved)
+    assert f"here {number(math.log(2))} / 2.3026 = {number(math.log(2) / math.log(10))}" in words.base_note(
+        moved
+    )
     assert "trivially: there are only 4 classes" in words.topk_sentence(post)
