@@ -206,7 +206,9 @@ def losses(run) -> None:
             if c.actual != c.predicted
             else f"{i + 1}. {c.actual}, right"
         )
-        + md(f" · p({c.actual}){nb}{number(math.exp(-c.loss), 2)} · loss{nb}{number(c.loss, 2)}")
+        # p to 4 places: -ln of what is shown is the loss shown (0.05 would read as 3.00, not 2.91)
+        + " · "  # outside md(), which folds the white space at its ends
+        + md(f"p({c.actual}){nb}{number(math.exp(-c.loss), 4)} · loss{nb}{number(c.loss, 2)}")
         for i, c in enumerate(costly)
     ]
     gallery(post, [c.row for c in costly], captions)

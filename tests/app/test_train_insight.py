@@ -4,6 +4,8 @@ numbers shown are checked against scikit-learn run by hand on the same features.
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,16 @@ def gallery(at, says: str) -> list[str]:
     return next(c for c in lists if c and says in c[0])
 
 
+NUMBER = r"[\d.]+(?: × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"  # as core.text.number prints one
+
+
+def shown_number(text: str) -> float:
+    if "×" not in text:
+        return float(text)
+    mantissa, power = text.split(" × 10")
+    return float(mantissa) * 10 ** -int(power[1:].translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")))
+
+
 def test_the_mean_loss_is_log_loss_and_the_costliest_image_opens_on_explain():
     root = hard_pets()
     at = train_on()
@@ -87,6 +99,11 @@ def test_the_mean_loss_is_log_loss_and_the_costliest_image_opens_on_explain():
     top = gallery(at, "loss ")  # the top losses
     assert top[0].startswith("1. ") and top[0].endswith(f"loss {number(per_image[worst], 2)}")
     assert "cat → dog" in top[0] or "dog → cat" in top[0]  # a confident mistake
+    for caption in top:  # the p shown and the loss shown agree: loss = -ln p, to its 2 places
+        found = re.search(rf"[→,] \w+(?:, right)? · p\(\w+\)\s({NUMBER}) · loss\s({NUMBER})$", caption)
+        assert found, caption
+        p, loss = (shown_number(x) for x in found.groups())
+        assert -math.log(p) == pytest.approx(loss, abs=0.011), caption
     at.selectbox(key="loss_pick").set_value(0).run()
     at.button(key="loss_explain").click().run()
     assert not at.exception and at.title[0].value.startswith("Explain")
