@@ -30,7 +30,7 @@ DEFAULTS = TrainConfig()
 def parameters() -> TrainConfig:
     for key in ("bins", "fast", "test_size", "split_seed", "sgd_seed", "epochs", "alpha"):
         ss.setdefault(key, getattr(DEFAULTS, key))
-    with st.expander("Parameters (the post's defaults)", expanded=False):
+    with st.expander("Parameters (the post's, with fast features)", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
         c1.selectbox(
             "Histogram bins (H x S x V)",
@@ -38,7 +38,11 @@ def parameters() -> TrainConfig:
             key="bins",
             format_func=lambda b: f"{b[0]} x {b[1]} x {b[2]} ({b[0] * b[1] * b[2]} features)",
         )
-        c1.toggle("Fast features (reduced JPEG decode)", key="fast", help="Off: the post's exact features.")
+        c1.toggle(
+            "Fast features (reduced JPEG decode)", key="fast",
+            help="On (the default here): JPEGs decoded at half size, about 3x faster; every model "
+            "stays within half a point of exact features. Off: the post's exact features.",
+        )  # fmt: skip
         c2.slider("Test size", 0.1, 0.5, step=0.05, key="test_size")
         c2.number_input("Split seed", 0, 2**31 - 1, key="split_seed")
         c3.number_input("SGD seed", 0, 2**31 - 1, key="sgd_seed")

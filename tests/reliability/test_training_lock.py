@@ -213,7 +213,7 @@ def test_reruns_during_a_training_in_a_real_browser_never_leave_train_waiting(br
     new session, in a new tab, trains at once."""
     _dataset(per_class=40)
     pg = open_session(browser, app_server.url, "Train")
-    pg.get_by_text("Parameters (the post's defaults)").click()
+    pg.get_by_text("Parameters (the post's, with fast features)").click()
     slider = pg.get_by_role("slider", name="Epochs")
     for _ in range(3):
         pg.get_by_role("button", name="Train", exact=True).click()
