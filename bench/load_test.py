@@ -287,7 +287,7 @@ async def trainer(
             else:  # a changed parameter retrains by itself
                 seed_box = page.get_by_label("Split seed", exact=True)
                 if not await seed_box.is_visible():
-                    await page.get_by_text("Parameters (the post's defaults)").click()
+                    await page.get_by_text("Parameters (the post's, with fast features)").click()
                 seed += 1
                 await seed_box.fill(str(seed))
                 await seed_box.press("Enter")
