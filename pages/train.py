@@ -251,7 +251,7 @@ def gaps(post) -> None:
         evaluate.probability_gaps(post.proba_test),
     )
     chart(charts.gap_distribution_figure(gap_train, gap_test), "gap_hist")
-    st.caption(evaluate.gap_sentence(gap_train, gap_test))
+    st.caption(evaluate.gap_sentence(gap_train, gap_test) + " Where the two overlap, the bars look brown.")
 
 
 def gap_frame(samples, classes) -> pd.DataFrame:

@@ -72,8 +72,10 @@ def gap_sentence(gap_train: np.ndarray, gap_test: np.ndarray) -> str:
     text = f"Mean gap: {a:.2f} on training images, {b:.2f} on test images. "
     if abs(a - b) < 0.02:
         return text + (
-            "About the same: the model is hardly surer of the images it was trained on, so drawing "
-            "the post's samples from the training set flatters it little here."
+            "About the same: its answers are hardly more decided on the images it was trained on, "
+            "so drawing the post's samples from the training set flatters its confidence little here "
+            "(the gap says how decided an answer is, not whether it is right: the accuracies above "
+            "say that)."
         )
     if a > b:
         return text + (
