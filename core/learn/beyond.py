@@ -51,7 +51,7 @@ VARIANTS: tuple[tuple[str, str, Callable[[TrainConfig], object], Callable[[np.nd
         None,
     ),
     (
-        "True multinomial softmax",
+        "Multinomial softmax",
         "LogisticRegression (lbfgs): one softmax over all classes",
         lambda c: LogisticRegression(max_iter=1000),
         None,

@@ -190,12 +190,21 @@ def loss_for(result: ImageResult, model: SavedModel, true_class: str) -> float:
     return cross_entropy(result.scores, model.classes.index(true_class))
 
 
+def kind_words(model: SavedModel) -> str:
+    """What the model's probabilities are, for its number of classes."""
+    if model.kind == "sgd-log":
+        if len(model.classes) == 2:
+            return "logistic regression, exactly a softmax of [0, z] for 2 classes (the post's SGDClassifier)"
+        return "one-vs-rest logistic regression, not one softmax (the post's SGDClassifier)"
+    return KINDS[model.kind]
+
+
 def model_summary(model: SavedModel) -> str:
     """What a model is (its classes, kind and features); core.learn.saved.describe says
     where it came from."""
     parts = [
         f"classes {', '.join(model.classes)}",
-        KINDS[model.kind],
+        kind_words(model),
         f"{'x'.join(str(b) for b in model.bins)} bins",
         "fast features" if model.fast else "exact features",
     ]

@@ -193,7 +193,7 @@ def test_beyond_the_post_compares_on_demand():
     assert not [d for d in at.dataframe if "model" in d.value.columns]
     at.button(key="beyond").click().run()
     table = next(d.value for d in at.dataframe if "model" in d.value.columns)
-    assert len(table) == 5 and "True multinomial softmax" in set(table["model"])
+    assert len(table) == 5 and "Multinomial softmax" in set(table["model"])
     post = at.session_state["train_run"].run.post
     assert table.iloc[0]["accuracy"] == pytest.approx(100 * post.accuracy)  # shown in percent
 

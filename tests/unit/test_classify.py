@@ -22,6 +22,7 @@ from core.learn.classify import (
     classify_one,
     explain_table,
     loss_for,
+    model_summary,
     probability_note,
     results_table,
     table_csv,
@@ -220,3 +221,14 @@ def test_hinge_model_ranks_by_score_without_probabilities():
     assert r.probabilities is None and r.confidence is None
     assert r.predicted == "dog" and r.answer(threshold=0.99) == "dog"
     assert "no probabilities" in probability_note(model)
+
+
+def test_the_model_is_named_for_what_its_probabilities_are():
+    """Two classes: SGDClassifier's log loss is exactly a softmax of [0, z]; more: one-vs-rest."""
+    W = np.zeros((1, 512))
+    two = SavedModel(("cat", "dog"), W, np.zeros(1), "sgd-log", (8, 8, 8), True)
+    three = SavedModel(("cat", "dog", "bird"), np.zeros((3, 512)), np.zeros(3), "sgd-log", (8, 8, 8), True)
+    lr = SavedModel(("cat", "dog", "bird"), np.zeros((3, 512)), np.zeros(3), "multinomial", (8, 8, 8), True)
+    assert "exactly a softmax" in model_summary(two) and "one-vs-rest" not in model_summary(two)
+    assert "one-vs-rest" in model_summary(three) and "not one softmax" in model_summary(three)
+    assert "a true softmax" in model_summary(lr)

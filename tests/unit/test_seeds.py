@@ -42,7 +42,7 @@ def test_each_seed_is_the_training_road_with_split_seed_42_plus_k(data):
         assert spread.of(sd.SVM).values[k] == run.hinge.accuracy
         tr, te = run.post.train_idx, run.post.test_idx
         lr = LogisticRegression(max_iter=1000).fit(X[tr], y[tr])
-        assert spread.of("True multinomial softmax").values[k] == accuracy_score(y[te], lr.predict(X[te]))
+        assert spread.of("Multinomial softmax").values[k] == accuracy_score(y[te], lr.predict(X[te]))
     assert spread.n_test == 50 and len(spread.models) == 5
 
 
@@ -93,14 +93,14 @@ def test_every_other_model_is_weighed_against_the_posts_recipe():
         (
             sd.Spread(sd.SOFTMAX, "", np.array([0.60, 0.58, 0.62, 0.59])),
             sd.Spread(sd.SVM, "", np.array([0.59, 0.59, 0.60, 0.60])),
-            sd.Spread("True multinomial softmax", "", np.array([0.64, 0.62, 0.65, 0.63])),
+            sd.Spread("Multinomial softmax", "", np.array([0.64, 0.62, 0.65, 0.63])),
             sd.Spread("Hellinger features", "", np.array([0.55, 0.53, 0.58, 0.53])),
         ),
     )
     text = sd.variants_sentence(spread)
-    lr = spread.difference("True multinomial softmax", sd.SOFTMAX)
-    assert f"True multinomial softmax +{100 * lr.mean:.1f} points (95% interval +{100 * lr.low:.1f}" in text
-    assert "True multinomial softmax +3.8 points" in text and text.count("better") == 1
+    lr = spread.difference("Multinomial softmax", sd.SOFTMAX)
+    assert f"Multinomial softmax +{100 * lr.mean:.1f} points (95% interval +{100 * lr.low:.1f}" in text
+    assert "Multinomial softmax +3.8 points" in text and text.count("better") == 1
     assert "Hellinger features -5.0 points" in text and "worse" in text
     assert "Linear SVM (hinge) -0.3 points" in text and "no clear difference" in text
 
