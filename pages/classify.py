@@ -231,7 +231,8 @@ def show_results(choice: Choice, classified, threshold: float) -> None:
     for r, _ in classified:
         if not r.ok:
             st.error(f"**{md(r.name)}**: {md(r.error)}")
-    good = [(i, r, figs) for i, (r, figs) in enumerate(classified) if r.ok]
+    order = cl.most_confident_first([r for r, _ in classified])  # the table's order
+    good = [(i, classified[i][0], classified[i][1]) for i in order]
     if len(good) > 1:
         show_table_of_all(choice.model, [r for _, r, _ in good], threshold)
     if len(good) > CARDS_MAX:

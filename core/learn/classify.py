@@ -89,14 +89,20 @@ def classify_batch(model: SavedModel, files: Iterable[tuple[str, bytes]]) -> lis
 # ---------------------------------------------------------------- many images
 
 
+def most_confident_first(results: Sequence[ImageResult]) -> list[int]:
+    """Indices of the classified results, most confident first (ties, and a model without
+    probabilities: in the given order). The table and the page's cards share this order."""
+    ok = [i for i, r in enumerate(results) if r.ok]
+    known = [i for i in ok if results[i].confidence is not None]
+    return sorted(known, key=lambda i: -results[i].confidence) + [i for i in ok if i not in known]
+
+
 def results_table(results: Sequence[ImageResult], classes: Sequence[str], threshold: float) -> pd.DataFrame:
     """One row per image that was classified, most confident first: the answer and each
     class's probability first (what a narrow screen shows), then the confidence bar.
     Files that could not be classified are not rows: each has its own message."""
     rows = []
-    for r in results:
-        if not r.ok:
-            continue
+    for r in (results[i] for i in most_confident_first(results)):
         row = {"file": r.name, "answer": r.answer(threshold)}
         for i, c in enumerate(classes):
             row[f"p({c})"] = None if r.probabilities is None else float(r.probabilities[i])
@@ -105,9 +111,7 @@ def results_table(results: Sequence[ImageResult], classes: Sequence[str], thresh
     df = pd.DataFrame(
         rows, columns=["file", "answer", *[f"p({c})" for c in classes], "confidence", "most likely"]
     )
-    return df.sort_values("confidence", ascending=False, kind="stable", na_position="last").reset_index(
-        drop=True
-    )
+    return df
 
 
 def table_csv(df: pd.DataFrame) -> bytes:

@@ -65,6 +65,9 @@ def test_uploads_get_probabilities_that_sum_to_one_and_equal_predict_proba(binar
         )
         assert row["most likely"] == ("cat" if got[0] > got[1] else "dog")
     assert at.get("download_button")[0].proto.label.startswith("Download the table")
+    # the cards under the table come in the table's order, not the upload's
+    cards = [i.caption for el in at.get("image") for i in el.proto.imgs if i.caption in dict(files)]
+    assert cards == list(table["file"])
 
 
 def test_one_image_shows_its_answer_and_the_explain_table(binary):
