@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.charts.figure import VALUE_MARGIN, value_column
+from core.text import html
 
 # Hue names at their angle on the colour wheel (degrees); OpenCV's H 0-180 is degrees / 2.
 _HUE_NAMES = [
@@ -251,20 +252,22 @@ def probability_figure(
     best = int(p.argmax())
     sure = threshold is None or p[best] >= threshold
     colors = ["#1f77b4" if i == best and sure else "#9aa5b1" for i in range(p.size)]
+    at = list(range(p.size))  # by position: the names are the tick labels
     bars = go.Bar(
         x=p,
-        y=list(classes),
+        y=at,
         orientation="h",
         marker_color=colors,
-        text=[f"{x:.3f}" for x in p],
-        textposition="outside",
-        hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        customdata=[html(c) for c in classes],  # a class name is text, not plotly's HTML
+        hovertemplate="%{customdata}: %{x:.4f}<extra></extra>",
     )
     layout = dict(
-        xaxis=dict(range=[0, 1.12], title="probability"),
-        yaxis=dict(autorange="reversed"),
+        xaxis=dict(range=[0, 1.0], title="probability"),
+        yaxis=dict(autorange="reversed", tickmode="array", tickvals=at, ticktext=[html(c) for c in classes]),
         height=max(160, 40 * p.size + 80),
-        margin=dict(l=10, r=10, t=30, b=10),
+        margin=dict(l=10, r=VALUE_MARGIN, t=30, b=10),
+        # the numbers in their own column: none sits on the threshold line
+        annotations=value_column(at, [f"{x:.3f}" for x in p]),
     )
     if threshold is not None:  # drawn in the layout (add_vline costs 10 ms per figure)
         layout["shapes"] = [
@@ -279,6 +282,7 @@ def probability_figure(
             )
         ]
         layout["annotations"] = [
+            *layout["annotations"],
             dict(
                 x=threshold,
                 y=1,
@@ -286,6 +290,6 @@ def probability_figure(
                 yanchor="bottom",
                 showarrow=False,
                 text=f"threshold {threshold:.2f}",
-            )
+            ),
         ]
     return go.Figure(data=[bars], layout=layout)

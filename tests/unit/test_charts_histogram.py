@@ -107,7 +107,12 @@ def test_bin_colors_sit_at_bin_centres():
 def test_probability_bars_highlight_the_answer_and_grey_it_when_unsure():
     fig = probability_figure(["cat", "dog"], [0.35, 0.65], threshold=0.6)
     bars = fig.data[0]
-    assert list(bars.x) == [0.35, 0.65] and list(bars.text) == ["0.350", "0.650"]
+    assert list(bars.x) == [0.35, 0.65]
+    notes = [a for a in fig.layout.annotations if a.xref == "paper" and a.x == 1]  # the number column
+    assert [(a.y, a.text) for a in notes] == [(0, "0.350"), (1, "0.650")]
+    assert list(fig.layout.yaxis.ticktext) == ["cat", "dog"]
+    evil = probability_figure(["<b>x</b>", "dog"], [0.5, 0.5])
+    assert evil.layout.yaxis.ticktext[0] == "&lt;b&gt;x&lt;/b&gt;" and "<b>" not in evil.data[0].customdata[0]
     assert bars.marker.color[1] != bars.marker.color[0]
     unsure = probability_figure(["cat", "dog"], [0.45, 0.55], threshold=0.6)
     assert unsure.data[0].marker.color[0] == unsure.data[0].marker.color[1]
