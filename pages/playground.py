@@ -91,7 +91,8 @@ def losses(view, run) -> None:
     ev, before = view.evaluation, run.records[-2] if len(run.records) > 1 else None
     c1, c2, c3 = st.columns([1, 1, 1.3])
     change = None if before is None else number(ev.total - before.total)
-    c1.metric("total loss", number(ev.total), change, delta_color="inverse")
+    c1.metric("total loss", number(ev.total), change, delta_color="inverse",
+              help="Under it: the change since the previous step (green: the loss went down).")  # fmt: skip
     moved = before is not None and ev.accuracy != before.accuracy  # no "↑ 0.0%" for a step that changed none
     c2.metric("accuracy", percent(ev.accuracy), percent(ev.accuracy - before.accuracy) if moved else None)
     c3.markdown(f"= data loss **{number(ev.data_loss)}**  \n\\+ λ·ΣW² **{number(ev.reg_loss)}**")
@@ -154,9 +155,14 @@ def loss_settings(view) -> None:
     c1.number_input("λ (regularisation)", 0.0, pu.LAMBDA_MAX, key="pg_lambda", step=0.005,
                     format=pg.input_format(view.state.lam),
                     on_change=pg.on_settings)  # fmt: skip
+    unused = (
+        view.state.loss == "hinge" and view.state.shade is None
+    )  # T changes neither the loss nor the picture
     c2.slider("Temperature T", pu.TEMPERATURE_MIN, pu.TEMPERATURE_MAX, key="pg_T", step=0.05, on_change=pg.on_settings,
+              disabled=unused,
               help="Probabilities are softmax(s / T): T < 1 sharpens them, T > 1 flattens them. "
-              "The regions never move; the cross-entropy loss uses these probabilities.")  # fmt: skip
+              "The regions never move; the cross-entropy loss and a shaded p map use these "
+              "probabilities (the hinge loss uses none: shade a p to see T with it).")  # fmt: skip
 
 
 def every_point(view) -> None:

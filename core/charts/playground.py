@@ -254,6 +254,9 @@ def history_figure(records: Sequence[Record], first_step: int = 0, height: int =
     data = np.array([records[i].data for i in keep])
     accuracy = 100 * np.array([records[i].accuracy for i in keep])
     mode = "lines+markers" if len(keep) < 30 else "lines"
+    top = max(float(np.max(total)), float(np.max(data)), 1e-9) * 1.1  # room above the first dot
+    # one record (step 0): an axis for the steps to come, and a word on what will appear
+    steps_axis = {"range": [first_step - 0.5, first_step + 10]} if len(keep) == 1 else {"rangemode": "tozero"}
     traces = [
         {
             "type": "scatter",
@@ -292,8 +295,21 @@ def history_figure(records: Sequence[Record], first_step: int = 0, height: int =
             "title": {"text": "Loss and accuracy per step"},
             "height": height,
             "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-            "xaxis": {"title": {"text": "step"}, "rangemode": "tozero"},
-            "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"},
+            "xaxis": {"title": {"text": "step"}, **steps_axis},
+            "yaxis": {"title": {"text": "loss"}, "range": [0, top]},
+            "annotations": []
+            if len(keep) > 1
+            else [
+                {
+                    "text": "Take a step: the curves grow from here",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "font": {"color": "#666666"},
+                }
+            ],
             "yaxis2": {
                 "title": {"text": "accuracy %"},
                 "overlaying": "y",

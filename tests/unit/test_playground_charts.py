@@ -88,6 +88,11 @@ def test_history_and_comparison_charts():
     total = traces(fig, name="total loss")[0]
     assert list(total.x) == list(range(11)) and total.y[0] == pytest.approx(view.evaluation.total)
     assert traces(fig, name="accuracy (right axis)")[0].yaxis == "y2"
+    assert fig.layout.yaxis.range[1] >= 1.05 * max(total.y)  # the highest dot is drawn whole
+    assert not fig.layout.annotations
+    start = validated(C.history_figure(records[:1]))  # step 0: one dot, an axis for what is to come
+    assert tuple(start.layout.xaxis.range) == (-0.5, 10) and start.layout.yaxis.range[1] > records[0].total
+    assert "Take a step" in start.layout.annotations[0].text
     runs = {"cross-entropy": records, "hinge": records}
     fig = validated(C.compare_figure(runs, "weight_norm", "size of W", "|W|"))
     assert [t.name for t in fig.data] == ["softmax", "hinge"]
