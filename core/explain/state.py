@@ -322,10 +322,17 @@ def paste_scores(state: ExplainState, text: str) -> tuple[ExplainState, list[str
     messages = []
     if any(abs(x) > SCORE_LIMIT for x in scores):
         messages.append(f"Scores go from {-SCORE_LIMIT:g} to {SCORE_LIMIT:g}; larger ones were clamped.")
-    new = replace(
-        state,
-        classes=tuple(names),
-        scores=tuple(clamp_score(x) for x in scores),
-        target=state.target if state.target < len(parts) else 0,
-    )
+    dropped = state.classes[len(parts) :]
+    if dropped:
+        messages.append(
+            f"{len(parts)} scores for {len(state.classes)} classes: {', '.join(md(c) for c in dropped)} "
+            f"{'was' if len(dropped) == 1 else 'were'} removed."
+        )
+    target = state.target if state.target < len(parts) else 0
+    if target != state.target:
+        messages.append(
+            f"The true class, {md(state.classes[state.target])}, was removed: the true class is now "
+            f"{md(names[0])}."
+        )
+    new = replace(state, classes=tuple(names), scores=tuple(clamp_score(x) for x in scores), target=target)
     return new, messages

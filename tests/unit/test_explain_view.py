@@ -133,6 +133,13 @@ def test_adding_and_pasting():
     assert paste_scores(default_state(), "1, [x](http://e)")[1] == [
         f"'{md('[x](http://e)')}' is not a number: paste numbers separated by commas."
     ]  # a pasted string is shown as text
+    s, said = paste_scores(default_state(), "1, 2, 3")  # one fewer than the post's 4 classes
+    assert s.classes == ("dog", "cat", "boat") and s.target == 0
+    assert said == [
+        "3 scores for 4 classes: airplane was removed.",
+        "The true class, airplane, was removed: the true class is now dog.",
+    ]
+    assert paste_scores(default_state(), "1, 2, 3, 4")[1] == []  # as many as there are: nothing to say
 
 
 def test_words_keep_names_as_text_and_numbers_whole():
