@@ -170,7 +170,9 @@ def colour_gallery(run, index: int, row: int) -> None:
 def gallery(post, rows: list[int], captions: list[str], width: int = THUMB) -> None:
     """Thumbnails of the run's images with their captions (Markdown, already escaped)."""
     shown = [
-        (file_thumbnail(post.paths[r], THUMB, within=paths.data_dir()), c) for r, c in zip(rows, captions)
+        # square: the rows line up whatever the photos' shapes
+        (file_thumbnail(post.paths[r], THUMB, within=paths.data_dir(), square=True), c)
+        for r, c in zip(rows, captions)
     ]
     shown = [(img, c) for img, c in shown if img is not None]
     if shown:
