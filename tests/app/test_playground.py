@@ -150,6 +150,10 @@ def test_the_loss_lambda_temperature_and_learning_rate(at):
     s = state(at)
     assert s.loss == "hinge" and metric(at, "total loss") == number(expected(s).total)
     assert "margin blue" in table(at).columns and "p blue" not in table(at).columns
+    assert at.slider(key="pg_T").disabled  # the hinge uses no probabilities, and none is shaded
+    at.selectbox(key="pg_shade").set_value(0).run()
+    assert not at.slider(key="pg_T").disabled  # the p map uses T
+    at.selectbox(key="pg_shade").set_value(-1).run()
     at.number_input(key="pg_lambda").set_value(0.5).run()
     assert f"λ·ΣW² **{number(0.5 * np.sum(np.square(state(at).W)))}**" in texts(at.markdown)
     at.radio(key="pg_loss").set_value("cross-entropy").run()
