@@ -134,7 +134,15 @@ def hue_saturation_figure(hist: np.ndarray, bins: Sequence[int] = (8, 8, 8)) -> 
         showlegend=False,
         xaxis=dict(domain=[0, 1], anchor="y", matches="x2", showticklabels=False),
         yaxis=dict(domain=[top, 1], anchor="x", title="saturation"),
-        xaxis2=dict(domain=[0, 1], anchor="y2", tickangle=-35),
+        # the hue's name under its column (its range on the wheel in the hover): fits a phone
+        xaxis2=dict(
+            domain=[0, 1],
+            anchor="y2",
+            tickangle=-35,
+            tickmode="array",
+            tickvals=hue_x,
+            ticktext=[label.rsplit(" ", 1)[0] for label in hue_x],
+        ),
         yaxis2=dict(domain=[0, top - 0.015], anchor="x2", visible=False),
     )
     return go.Figure(data=[heat, strip], layout=layout)

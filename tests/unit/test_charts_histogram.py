@@ -51,6 +51,8 @@ def test_heat_map_shows_the_hue_saturation_mass_and_the_value_marginal():
     assert z.sum() == pytest.approx(100)
     assert heat.x[0].startswith("red") or heat.x[0].startswith("orange")
     assert "blue" in heat.x[5]
+    fig = hue_saturation_figure(hist)  # under the columns, the hue's name; its range in the hover
+    assert fig.layout.xaxis2.ticktext[5] == "blue" and heat.x[5] == "blue 225-270°"
     assert np.array(value.x)[-1] == pytest.approx(100)  # both colours are fully bright
 
 

@@ -295,7 +295,9 @@ def test_thumbnail_is_a_small_jpeg_or_none(tmp_path):
     # square: the whole image, centred on white, so that a gallery's rows line up
     sq = cv2.imdecode(np.frombuffer(file_thumbnail(p, 96, square=True), np.uint8), cv2.IMREAD_COLOR)
     assert sq.shape == (96, 96, 3)
-    assert sq[:, 20:76, 2].mean() > 200 and sq[:, 20:76, :2].mean() < 60  # the red image, whole, in the middle
+    assert (
+        sq[:, 20:76, 2].mean() > 200 and sq[:, 20:76, :2].mean() < 60
+    )  # the red image, whole, in the middle
     assert sq[:, :12].min() > 230 and sq[:, -12:].min() > 230  # white on either side
     assert file_thumbnail(tmp_path / "missing.jpg") is None
     (tmp_path / "bad.jpg").write_bytes(b"xx")
