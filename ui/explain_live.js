@@ -186,10 +186,22 @@ function dragged(data) {
   return moved ? { scores, t } : null;
 }
 
+// While a slider is dragged, its exact box beside it shows the same value (as the server
+// will print it, %g); the server's rerun on release writes the box for good. A box the
+// student is typing in is left alone.
+function followBoxes(data, scores) {
+  data.sliders.forEach((key, i) => {
+    const input = document.querySelector(`.st-key-${key.replace(/^slider_/, "number_")} input`);
+    const shown = String(Number(scores[i].toFixed(6)));
+    if (input && document.activeElement !== input && input.value !== shown) input.value = shown;
+  });
+}
+
 function update(state) {
   state.frame = 0;
   const { box, data, host } = state;
   const now = dragged(data);
+  if (now && data.part === "table") followBoxes(data, now.scores);
   if (now) {
     const live = explain(now.scores, data.target, now.t, data.base);
     live.scores = now.scores;
