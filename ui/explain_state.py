@@ -20,9 +20,10 @@ from core.explain import state as es
 from core.explain.state import MAX_CLASSES, PARAMS, SCORE_LIMIT, ExplainState
 from core.explain.view import Descent, descend
 from core.text import md
+from ui import addresses
 
 STATE = "explain_state"  # the canonical state: survives page switches, mirrors the URL
-WRITTEN = "explain_url_written"  # the query params this page last wrote (to spot a hand-over)
+WRITTEN = "explain_url_written"  # the query params this page wrote lately (ui.addresses)
 NOTICE = "explain_notice"  # (messages, state) from the last URL load, shown while it holds
 INPUT_MSGS = "explain_input_messages"  # why a callback refused or fixed an input, shown on the next run
 NOTES = "explain_notes"  # what a callback did that the user should know (e.g. the true class moved)
@@ -69,7 +70,7 @@ def hand_off(
     params = es.encode_state(state)
     st.session_state[SOURCE] = Source(str(source), back_page, back_label, params, state)
     st.session_state[NOTICE] = (messages, state)
-    st.session_state[WRITTEN] = None  # whatever this page wrote last, these params are new
+    addresses.forget(WRITTEN)  # whatever this page wrote lately, these params are new
     st.switch_page(PAGE, query_params=params)
 
 
@@ -128,7 +129,9 @@ def _sync_from_url() -> None:
     """Load the URL's state on a first visit, or when another page handed scores over."""
     ss = st.session_state
     ours = {k: v for k, v in st.query_params.to_dict().items() if k in PARAMS}
-    if STATE in ss and (not ours or ours == ss.get(WRITTEN)):
+    # An address this page wrote itself is not news: a key press during a rerun sends the
+    # address the browser had then, which may be a few states old; loading it would undo them.
+    if STATE in ss and (not ours or addresses.written_lately(WRITTEN, ours)):
         return
     state, messages = es.decode_state(ours) if ours else (es.default_state(), [])
     src = ss.get(SOURCE)
@@ -184,7 +187,7 @@ def _write_url(state: ExplainState) -> None:
     params = es.encode_state(state)
     if {k: st.query_params.get(k) for k in PARAMS} != params:
         st.query_params.update(params)
-    st.session_state[WRITTEN] = params
+    addresses.remember(WRITTEN, params)
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,11 @@ from core.playground.model import (
 from core.playground.urlstate import PARAMS, PlaygroundState, decode_state, encode_state
 from core.playground.view import View, build_view, point_table
 from core.text import number
+from ui import addresses
 
 ss = st.session_state
 STATE = "pg_state"  # the canonical state: survives page switches, mirrors the URL
-WRITTEN = "pg_url_written"  # the query params this page wrote lately (to spot a new link)
-URLS_KEPT = 10
+WRITTEN = "pg_url_written"  # the query params this page wrote lately (ui.addresses)
 NOTICE = "pg_notice"  # (messages, state) from the last link loaded, shown while it holds
 MESSAGES = "pg_messages"  # what a callback had to fix or refuse, shown on the next run
 WEIGHTS_VERSION = "pg_weights_version"  # see weight_key
@@ -158,7 +158,7 @@ def sync_from_url() -> None:
     A URL this page wrote itself lately is not a change: the browser can send the one
     from a frame ago while Play is on, and loading it would undo a frame's steps."""
     ours = {k: v for k, v in st.query_params.to_dict().items() if k in PARAMS}
-    if STATE in ss and (not ours or ours in ss.get(WRITTEN, [])):
+    if STATE in ss and (not ours or addresses.written_lately(WRITTEN, ours)):
         return
     state, messages = decode_state(ours) if ours else (PlaygroundState(), [])
     load_state(state)
@@ -172,8 +172,7 @@ def write_url(s: PlaygroundState) -> None:
         for k in set(current) - set(params):
             del st.query_params[k]
         st.query_params.update(params)
-    written = [p for p in ss.get(WRITTEN, []) if p != params]
-    ss[WRITTEN] = [*written[-(URLS_KEPT - 1) :], params]
+    addresses.remember(WRITTEN, params)
 
 
 def say(message: str) -> None:

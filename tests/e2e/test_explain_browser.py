@@ -429,3 +429,28 @@ def test_the_table_follows_a_mouse_drag(browser, server):
     (ARTIFACTS / "explain-drag-rate.txt").write_text(f"{rate:.1f} updates/s ({updates} in {seconds:.2f} s)\n")
     assert rate >= 30, f"{rate:.0f} updates a second during a drag (target 30)"
     pg.context.close()
+
+
+def test_quick_key_presses_all_count(browser, server):
+    """A teacher taps an arrow key five times, faster than the server answers: every press
+    counts (a rerun that carried an address from a few presses ago used to undo them)."""
+    pg = open_explain(browser, server, 1400, 1000)
+    thumb = pg.get_by_role("slider", name="score of airplane")
+    thumb.focus()
+    for _ in range(5):
+        pg.keyboard.press("ArrowLeft")
+        pg.wait_for_timeout(30)
+    box = pg.get_by_label("exact score of airplane")
+    try:
+        pg.wait_for_function(
+            "() => document.querySelector('.st-key-number_3 input').value === '3.86'", timeout=10_000
+        )
+    except PlaywrightTimeout:
+        pass
+    pg.wait_for_timeout(1500)  # anything still to come from the server
+    wait_idle(pg)
+    assert box.input_value() == "3.86", "five presses of 0.01 from 3.91"
+    wait_scores(pg, POST[:3] + [3.86])
+    check_numbers(pg, POST[:3] + [3.86], 3)
+    assert parse_qs(urlparse(pg.url).query)["scores"] == ["-3.44,1.16,-0.81,3.86"]
+    pg.context.close()
