@@ -22,9 +22,9 @@ def base_note(v: ExplainView) -> str:
     return (
         "Natural log is the right one: the softmax is built from powers of e, so "
         r"$-\ln p_y = \ln\sum_j e^{s_j} - s_y$ and its gradient is exactly $p - \text{onehot}$. "
-        f"log10 only divides the loss by ln 10 = 2.3026: here {number(nats)} / 2.3026 = "
-        f"{number(nats / math.log(10))}. The post first printed 0.0308, its 0.0709 nats in base 10. "
-        "log2 gives bits."
+        f"The other bases only divide the loss: log10 by ln 10 = 2.3026 (here {number(nats)} / 2.3026 = "
+        f"{number(nats / math.log(10))}; the post first printed 0.0308, its 0.0709 nats in base 10), "
+        f"log2 by ln 2 = 0.6931 (here {number(nats)} / 0.6931 = {number(nats / math.log(2))} bits)."
     )
 
 
@@ -60,11 +60,13 @@ def loss_formulas(v: ExplainView) -> list[str]:
         scale.append(r"\ln " + v.state.base)
     grad = r"p_j - [j = y]" if not scale else r"\frac{p_j - [j = y]}{" + r" \, ".join(scale) + "}"
     p = r"p = \mathrm{softmax}(s)" if t == 1 else r"p = \mathrm{softmax}(s / T),\ T = " + f"{t:g}"
-    return [
-        r"L_{\text{CE}} = -" + log + r" p_y, \quad " + p,
-        r"\frac{\partial L_{\text{CE}}}{\partial s_j} = " + grad,
-        *HINGE_FORMULAS,
-    ]
+    # with T, p's definition on a line of its own: one line would run off a phone
+    loss = (
+        [r"L_{\text{CE}} = -" + log + r" p_y, \quad " + p]
+        if t == 1
+        else [r"L_{\text{CE}} = -" + log + r" p_y \,", p]
+    )
+    return [*loss, r"\frac{\partial L_{\text{CE}}}{\partial s_j} = " + grad, *HINGE_FORMULAS]
 
 
 def over_t(v: ExplainView) -> str:

@@ -207,8 +207,8 @@ def test_what_a_student_sees(browser, server, width, height):
     assert "× 10⁻" in tiny and p_airplane(pg) == tiny
     fit = live(pg, "table")["fit"]  # the post's table inside its column, every column seen
     assert fit["table"] <= fit["box"] + 1, fit
-    if width >= 1400:
-        assert fit["wrapped"] == [], fit  # a laptop: 1.02 × 10⁻¹⁵ on one line
+    if width >= 1280:
+        assert fit["wrapped"] == [], fit  # a laptop: 9.36 × 10⁻¹⁴ on one line
     latex = pg.locator(".katex-display").first.inner_text()
     assert "10" in latex and tiny.split(" ")[0] in latex  # the formula keeps the exponent too
     assert_nothing_a_student_would_notice(pg, look(pg, f"explain-tiny-{width}.png"))
