@@ -155,9 +155,8 @@ def loss_settings(view) -> None:
     c1.number_input("λ (regularisation)", 0.0, pu.LAMBDA_MAX, key="pg_lambda", step=0.005,
                     format=pg.input_format(view.state.lam),
                     on_change=pg.on_settings)  # fmt: skip
-    unused = (
-        view.state.loss == "hinge" and view.state.shade is None
-    )  # T changes neither the loss nor the picture
+    # T changes neither the loss nor the picture: the hinge uses no probabilities, none is shaded
+    unused = view.state.loss == "hinge" and view.state.shade is None
     c2.slider("Temperature T", pu.TEMPERATURE_MIN, pu.TEMPERATURE_MAX, key="pg_T", step=0.05, on_change=pg.on_settings,
               disabled=unused,
               help="Probabilities are softmax(s / T): T < 1 sharpens them, T > 1 flattens them. "

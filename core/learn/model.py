@@ -25,7 +25,7 @@ MODEL_MAX_BYTES = 5 * 1024 * 1024  # a 12x12x12-bin model of 100 classes is ~1.4
 KINDS = {
     # The post's SGDClassifier(loss="log_loss"): one logistic regression per class;
     # with K > 2 classes predict_proba normalises the K sigmoids (one-vs-rest), not a softmax.
-    "sgd-log": "logistic regression (the post's SGDClassifier); its words: core.learn.classify.kind_words",
+    "sgd-log": "logistic regression (the post's SGDClassifier)",  # by class count: classify.kind_words
     # SGDClassifier(loss="hinge"): the Linear SVM the post compares with; scores, no probabilities.
     "sgd-hinge": "linear SVM (hinge loss): scores but no probabilities",
     # LogisticRegression: a true multinomial softmax over the K scores.
