@@ -57,8 +57,8 @@ TABLE_ORDER = "pg_table_order"  # point indices in the order the table last show
 POINT = "pg_point"  # the chosen point, 1-based as shown, or None
 MAX_RECORDS = 20_001  # a run's history; past it the oldest steps are forgotten
 PLAY = "pg_play"  # the Play toggle: steps on a timer, the CS231n demo's "repeated update"
-PLAY_EVERY = 0.3  # seconds between frames: the lines glide, the server does ~3 small reruns a second
-PLAY_STEPS = 5  # steps a frame
+PLAY_EVERY = 0.5  # seconds between frames: longer than a frame takes to draw, so no backlog builds up
+PLAY_STEPS = 8  # steps a frame (16 a second)
 PLAY_MAX = 1000  # steps one press of Play takes at most, so a forgotten tab stops costing a core
 CLICK_MODES = {"choose": "chooses a point", "add": "adds a point", "move": "moves the chosen point"}
 

@@ -10,6 +10,7 @@ from core.playground.model import Model, evaluate
 from core.playground.urlstate import PARAMS, PlaygroundState, decode_state, encode_state
 from core.text import number, percent
 from harness.apptest import open_page
+from ui import playground_state as pg
 
 PAGE = "pages/playground.py"
 
@@ -107,12 +108,13 @@ def test_one_step_and_run_n_steps_lower_the_loss_and_count_the_steps(at):
 def test_play_takes_steps_frame_by_frame_and_stops_itself(at):
     at.toggle(key="pg_play").set_value(True).run()
     ok(at)
-    assert step_caption(at).startswith("Step 5 of")  # a frame's steps (the browser's timer repeats it)
+    n = pg.PLAY_STEPS
+    assert step_caption(at).startswith(f"Step {n} of")  # a frame's steps (the browser's timer repeats it)
     at.run()
-    assert step_caption(at).startswith("Step 10 of")
+    assert step_caption(at).startswith(f"Step {2 * n} of")
     at.toggle(key="pg_play").set_value(False).run()
     at.run()
-    assert step_caption(at).startswith("Step 10 of")
+    assert step_caption(at).startswith(f"Step {2 * n} of")
     # The hinge on separated data stops moving once every margin is met: so does Play.
     at.radio(key="pg_loss").set_value("hinge").run()
     at.number_input(key="pg_lambda").set_value(0.0).run()
