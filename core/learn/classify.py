@@ -94,7 +94,8 @@ def most_confident_first(results: Sequence[ImageResult]) -> list[int]:
     probabilities: in the given order). The table and the page's cards share this order."""
     ok = [i for i, r in enumerate(results) if r.ok]
     known = [i for i in ok if results[i].confidence is not None]
-    return sorted(known, key=lambda i: -results[i].confidence) + [i for i in ok if i not in known]
+    unknown = [i for i in ok if results[i].confidence is None]
+    return sorted(known, key=lambda i: -results[i].confidence) + unknown
 
 
 def results_table(results: Sequence[ImageResult], classes: Sequence[str], threshold: float) -> pd.DataFrame:

@@ -397,16 +397,11 @@ def reported_view(result: TrainResult) -> EpochView:
     """The reported model as an EpochView, when there are no learning curves to replay."""
     y, tr, te = result.y, result.train_idx, result.test_idx
     k = len(result.classes)
-    test_loss = (
-        float(log_loss(y[te], result.proba_test, labels=range(k)))
-        if result.proba_test is not None
-        else float("nan")
-    )
-    train_loss = (
-        float(log_loss(y[tr], result.proba_train, labels=range(k)))
-        if result.proba_train is not None
-        else float("nan")
-    )
+
+    def loss(idx, proba) -> float:  # nan for a model without probabilities (the SVM)
+        return float("nan") if proba is None else sklearn_log_loss(y[idx], proba, k)
+
+    test_loss, train_loss = loss(te, result.proba_test), loss(tr, result.proba_train)
     epochs = int(result.config.epochs)
     return EpochView(
         epoch=epochs,
