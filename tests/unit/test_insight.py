@@ -183,3 +183,14 @@ def test_the_epoch_replay_is_a_refit_with_max_iter_k(run, k):
     last = insight.at_epoch(post, r.curves, 99)  # clamped: the reported model
     assert last.is_last and last.test_acc == post.accuracy
     np.testing.assert_array_equal(last.confusion, post.confusion)
+
+
+def test_the_reported_view_is_the_reported_model(run):
+    """Without learning curves the replay shows the reported model: its accuracy, its confusion
+    and scikit-learn's log loss on the test images."""
+    _, result = run
+    post = result.post
+    view = insight.reported_view(post)
+    assert view.epoch == view.epochs == post.config.epochs
+    assert view.test_acc == post.accuracy and np.array_equal(view.confusion, post.confusion)
+    assert view.test_loss == insight.test_log_loss(post)
